@@ -1,0 +1,5 @@
+"""``python -m siting``."""
+
+from siting.cli import main
+
+main()

@@ -1,0 +1,490 @@
+"""The atlas: regions, places and facts of one country, checked on load.
+
+An atlas is described by a small YAML manifest (the shipped one is
+``data/sweden.yaml``) that names its files. The engine knows nothing of any
+country: every name, code and CRS comes from the manifest and its tables.
+
+Tables and their standard columns
+---------------------------------
+counties (polygon layer)
+    ``county_id``, ``name``
+municipalities (polygon layer)
+    ``municipality_id``, ``name``, ``county_id``
+localities (CSV)
+    ``locality_id``, ``name``, ``latitude``, ``longitude``, ``population``,
+    ``municipality_id``; optional: ``geonames_name`` (another name that
+    matches) and ``section_of`` (the id of the city a place is a district of:
+    such places are neither candidates nor counted in population estimates)
+sites (CSV)
+    ``site_id``, ``kind``, ``name``, ``town``, ``status``, ``verified``,
+    ``source_url``, ``note``
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import geopandas as gpd
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from siting import organizers as _organizers
+from siting.errors import DataError, UnknownNameError
+
+log = logging.getLogger(__name__)
+
+OrganizerWeight = Literal["one", "population_estimate"]
+
+
+def default_data_dir() -> Path:
+    """Where the shipped data live: beside the package in a wheel, else the repo's ``data/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data", here.parent / "data"):
+        if (candidate / "sweden.yaml").is_file():
+            return candidate
+    raise DataError(
+        "the shipped data set is missing: neither siting/_data/ nor data/ holds sweden.yaml; "
+        "reinstall siting or pass a manifest path"
+    )
+
+
+def default_manifest() -> Path:
+    """Path of the shipped Swedish atlas manifest."""
+    return default_data_dir() / "sweden.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LayerSpec(_Strict):
+    """A polygon layer in a vector file."""
+
+    file: str
+    layer: str | None = None
+
+
+class TableSpec(_Strict):
+    """A CSV table."""
+
+    file: str
+
+
+class SitesSpec(TableSpec):
+    """The facts table and which kinds of site mean what."""
+
+    spsm_kinds: list[str] = Field(default_factory=list)
+    university_kinds: list[str] = Field(default_factory=list)
+    office_kinds: list[str] = Field(default_factory=list)
+
+
+class CandidatesSpec(_Strict):
+    """Default rule for candidate office towns."""
+
+    min_population: int = Field(20000, ge=0)
+    site_kinds: list[str] = Field(default_factory=list)
+
+
+class AtlasSpec(_Strict):
+    """The manifest of an atlas (``data/sweden.yaml`` for the shipped one)."""
+
+    name: str
+    crs: str
+    bounds_lonlat: tuple[float, float, float, float]
+    terms: dict[str, str] = Field(default_factory=dict)
+    counties: LayerSpec
+    municipalities: LayerSpec
+    localities: TableSpec
+    sites: SitesSpec
+    candidates: CandidatesSpec = CandidatesSpec()
+    attribution: str = ""
+
+
+def read_manifest(path: str | Path) -> tuple[AtlasSpec, Path]:
+    """Read and validate an atlas manifest; return it and the folder its paths are relative to."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"atlas manifest not found: {path}; pass the path of a manifest YAML file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DataError(f"not valid YAML: {exc}", source=str(path)) from None
+    try:
+        spec = AtlasSpec.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise DataError(problems, source=str(path)) from None
+    return spec, path.parent
+
+
+@dataclass(frozen=True)
+class Atlas:
+    """Regions, places and facts of one country, in one projected CRS.
+
+    Every table is a GeoDataFrame indexed by a stable string id. Build one with
+    :func:`load_atlas`; the constructor does not validate.
+
+    Attributes
+    ----------
+    spec
+        The manifest the atlas was loaded from.
+    counties
+        Index ``county_id``; ``name``, polygons.
+    municipalities
+        Index ``municipality_id``; ``name``, ``county_id``, polygons.
+    localities
+        Index ``locality_id``; ``name``, ``population``, ``municipality_id``,
+        ``county_id``, points.
+    sites
+        Index ``site_id``; ``kind``, ``name``, ``town``, ``locality_id``,
+        ``status``, ``verified``, ``source_url``, ``note``, points.
+    organizers
+        Index ``organizer_id``; ``name``, ``municipality_id``, ``county_id``,
+        ``weight``, ``location_method``, points. See :mod:`siting.organizers`.
+    candidates
+        Index ``candidate_id`` (a locality id); ``name``, ``municipality_id``,
+        ``county_id``, ``population``, ``reasons``, points.
+
+    """
+
+    spec: AtlasSpec
+    counties: gpd.GeoDataFrame
+    municipalities: gpd.GeoDataFrame
+    localities: gpd.GeoDataFrame
+    sites: gpd.GeoDataFrame
+    organizers: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    source: Path | None = field(default=None, compare=False)
+
+    @property
+    def crs(self) -> str:
+        """The projected CRS every table is in."""
+        return self.spec.crs
+
+    @cached_property
+    def _names(self) -> dict[str, list[str]]:
+        return _name_index(self.localities)
+
+    def locality_id(self, town: str) -> str:
+        """The locality id of a town name.
+
+        Matching ignores case. A name shared by several localities must be
+        written ``"Name (Municipality)"``; a locality id is accepted as is.
+
+        Raises
+        ------
+        UnknownNameError
+            The name is unknown (the closest names are suggested) or ambiguous
+            (the qualified forms are listed).
+
+        """
+        return _resolve_town(town, self.localities, self._names)
+
+    def site_ids(self, kinds: list[str]) -> list[str]:
+        """Ids of the sites of the given kinds, sorted."""
+        return sorted(self.sites.index[self.sites["kind"].isin(kinds)])
+
+    def summary(self) -> dict[str, int]:
+        """Counts of everything the atlas holds, for the ``siting atlas`` command."""
+        kinds = self.sites["kind"].value_counts()
+        spec = self.spec.sites
+        return {
+            "counties": len(self.counties),
+            "municipalities": len(self.municipalities),
+            "localities": len(self.localities),
+            "organizers": len(self.organizers),
+            "candidates": len(self.candidates),
+            "offices": int(kinds.reindex(spec.office_kinds).fillna(0).sum()),
+            "spsm_sites": int(kinds.reindex(spec.spsm_kinds).fillna(0).sum()),
+            "universities": int(kinds.reindex(spec.university_kinds).fillna(0).sum()),
+            "unverified_sites": int((~self.sites["verified"]).sum()),
+        }
+
+
+def _name_index(localities: pd.DataFrame) -> dict[str, list[str]]:
+    """Case-folded place name -> locality ids, from ``name`` and ``geonames_name``."""
+    table: dict[str, list[str]] = {}
+    for column in ("name", "geonames_name"):
+        if column not in localities:
+            continue
+        for locality_id, name in localities[column].items():
+            ids = table.setdefault(str(name).casefold(), [])
+            if locality_id not in ids:
+                ids.append(locality_id)
+    return table
+
+
+def _resolve_town(town: str, localities: pd.DataFrame, names: dict[str, list[str]]) -> str:
+    if town in localities.index:
+        return town
+    key = town.strip().casefold()
+    qualifier = None
+    if key.endswith(")") and "(" in key:
+        key, qualifier = (part.strip() for part in key[:-1].split("(", 1))
+    ids = names.get(key, [])
+    if qualifier is not None:
+        ids = [i for i in ids if str(localities.at[i, "municipality_name"]).casefold() == qualifier]
+    if len(ids) == 1:
+        return ids[0]
+    if not ids:
+        close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+        shown = [localities.at[names[c][0], "name"] for c in close]
+        hint = f"; did you mean {', '.join(repr(s) for s in shown)}?" if shown else ""
+        raise UnknownNameError(f"unknown town {town!r}{hint}")
+    choices = ", ".join(
+        f"'{localities.at[i, 'name']} ({localities.at[i, 'municipality_name']})'" for i in ids
+    )
+    raise UnknownNameError(f"town {town!r} is ambiguous; write one of {choices}")
+
+
+def _read_layer(spec: LayerSpec, base: Path, what: str, crs: str, problems: list[str]):
+    path = base / spec.file
+    if not path.is_file():
+        raise DataError(f"{what}: file not found: {path}; rebuild it (see data/README.md)")
+    frame = gpd.read_file(path, layer=spec.layer)
+    if frame.crs is None:
+        problems.append(f"{what} ({path.name}): no CRS; expected {crs}")
+    elif not frame.crs.equals(crs):
+        problems.append(f"{what} ({path.name}): CRS is {frame.crs.to_string()}, expected {crs}")
+    return frame
+
+
+def _read_csv(spec: TableSpec, base: Path, what: str) -> pd.DataFrame:
+    path = base / spec.file
+    if not path.is_file():
+        raise DataError(f"{what}: file not found: {path}; rebuild it (see data/README.md)")
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _require(frame: pd.DataFrame, columns: list[str], what: str, problems: list[str]) -> bool:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        problems.append(f"{what}: missing column(s) {', '.join(missing)}")
+    return not missing
+
+
+def _duplicates(ids: pd.Series, what: str, problems: list[str]) -> None:
+    dup = sorted(set(ids[ids.duplicated()]))
+    if dup:
+        problems.append(f"{what}: duplicate id(s) {', '.join(map(str, dup[:10]))}")
+
+
+def load_atlas(
+    manifest: str | Path | None = None,
+    *,
+    organizer_weight: OrganizerWeight = "one",
+    organizers: gpd.GeoDataFrame | None = None,
+    min_population: int | None = None,
+) -> Atlas:
+    """Load and validate an atlas.
+
+    Parameters
+    ----------
+    manifest
+        Path of the atlas manifest; the shipped Swedish one by default.
+    organizer_weight
+        Weight of each default (municipal) organizer: ``"one"`` (each gets one
+        dialogue) or ``"population_estimate"`` (the summed population of the
+        municipality's localities in the places table, an estimate).
+    organizers
+        Organizers to use instead of one per municipality, for example from
+        :func:`siting.organizers.organizers_from_register`.
+    min_population
+        Candidate towns: every locality with at least this population, plus the
+        towns of the manifest's ``candidates.site_kinds``. Defaults to the manifest.
+
+    Returns
+    -------
+    Atlas
+        Every table in the manifest's CRS, indexed by string id.
+
+    Raises
+    ------
+    DataError
+        One error listing every problem found: missing files or columns, wrong
+        CRS, duplicate ids, a municipality in no county, a place outside the
+        country's bounds, an unknown town, an organizer outside every municipality.
+
+    """
+    path = Path(manifest) if manifest is not None else default_manifest()
+    spec, base = read_manifest(path)
+    problems: list[str] = []
+
+    counties = _read_layer(spec.counties, base, "counties", spec.crs, problems)
+    municipalities = _read_layer(spec.municipalities, base, "municipalities", spec.crs, problems)
+    raw_localities = _read_csv(spec.localities, base, "localities")
+    raw_sites = _read_csv(spec.sites, base, "sites")
+    ok = all(
+        [
+            _require(counties, ["county_id", "name"], "counties", problems),
+            _require(
+                municipalities, ["municipality_id", "name", "county_id"], "municipalities", problems
+            ),
+            _require(
+                raw_localities,
+                ["locality_id", "name", "latitude", "longitude", "population", "municipality_id"],
+                "localities",
+                problems,
+            ),
+            _require(
+                raw_sites,
+                ["site_id", "kind", "name", "town", "status", "verified", "source_url"],
+                "sites",
+                problems,
+            ),
+        ]
+    )
+    if not ok or problems:
+        raise DataError(problems, source=str(path))
+
+    _duplicates(counties["county_id"], "counties", problems)
+    _duplicates(municipalities["municipality_id"], "municipalities", problems)
+    _duplicates(raw_localities["locality_id"], "localities", problems)
+    _duplicates(raw_sites["site_id"], "sites", problems)
+
+    counties = counties.set_index("county_id", drop=True)
+    municipalities = municipalities.set_index("municipality_id", drop=True)
+    orphans = municipalities.index[~municipalities["county_id"].isin(counties.index)]
+    for mid in orphans:
+        problems.append(
+            f"municipality {mid} ({municipalities.at[mid, 'name']}) is in no county: "
+            f"county_id {municipalities.at[mid, 'county_id']!r} is not among the counties"
+        )
+
+    before = len(problems)
+    localities = _localities(raw_localities, municipalities, spec, problems)
+    if len(problems) > before:  # sites and organizers need valid localities
+        raise DataError(problems, source=str(path))
+
+    sites = _sites(raw_sites, localities, problems)
+    if organizers is None:
+        organizers = _organizers.municipal_organizers(
+            municipalities, localities, weight=organizer_weight
+        )
+    else:
+        organizers = _organizers.check_organizers(organizers, municipalities, spec.crs, problems)
+    if problems:
+        raise DataError(problems, source=str(path))
+
+    candidates = _candidates(spec, localities, sites, min_population)
+    atlas = Atlas(
+        spec=spec,
+        counties=counties,
+        municipalities=municipalities,
+        localities=localities,
+        sites=sites,
+        organizers=organizers,
+        candidates=candidates,
+        source=path,
+    )
+    log.info(
+        "loaded atlas %s: %d counties, %d municipalities, %d localities, %d organizers, "
+        "%d candidates, %d sites",
+        spec.name,
+        len(counties),
+        len(municipalities),
+        len(localities),
+        len(organizers),
+        len(candidates),
+        len(sites),
+    )
+    return atlas
+
+
+def _localities(
+    raw: pd.DataFrame, municipalities: gpd.GeoDataFrame, spec: AtlasSpec, problems: list[str]
+) -> gpd.GeoDataFrame:
+    frame = raw.set_index("locality_id", drop=True)
+    before = len(problems)
+    lat = pd.to_numeric(frame["latitude"], errors="coerce")
+    lon = pd.to_numeric(frame["longitude"], errors="coerce")
+    population = pd.to_numeric(frame["population"], errors="coerce")
+    west, south, east, north = spec.bounds_lonlat
+    bad = frame.index[lat.isna() | lon.isna()]
+    for lid in bad[:10]:
+        problems.append(
+            f"locality {lid} ({frame.at[lid, 'name']}): latitude/longitude is not a number"
+        )
+    outside = frame.index[~(lat.between(south, north) & lon.between(west, east)) & lat.notna()]
+    for lid in outside[:10]:
+        problems.append(
+            f"locality {lid} ({frame.at[lid, 'name']}): ({lat[lid]}, {lon[lid]}) lies outside "
+            f"{spec.name}'s bounds {spec.bounds_lonlat} (west, south, east, north)"
+        )
+    for lid in frame.index[population.isna() | (population < 0)][:10]:
+        problems.append(
+            f"locality {lid}: population {frame.at[lid, 'population']!r} is not a count"
+        )
+    unknown = frame.index[~frame["municipality_id"].isin(municipalities.index)]
+    for lid in unknown[:10]:
+        problems.append(
+            f"locality {lid} ({frame.at[lid, 'name']}): municipality_id "
+            f"{frame.at[lid, 'municipality_id']!r} is not among the municipalities"
+        )
+    if len(problems) > before:
+        return gpd.GeoDataFrame(frame)
+    frame = frame.assign(latitude=lat, longitude=lon, population=population.astype(int))
+    if "section_of" not in frame:
+        frame["section_of"] = ""
+    frame["county_id"] = municipalities.loc[frame["municipality_id"], "county_id"].to_numpy()
+    frame["municipality_name"] = municipalities.loc[frame["municipality_id"], "name"].to_numpy()
+    points = gpd.points_from_xy(frame["longitude"], frame["latitude"], crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=points).to_crs(spec.crs)
+
+
+def _sites(
+    raw: pd.DataFrame, localities: gpd.GeoDataFrame, problems: list[str]
+) -> gpd.GeoDataFrame:
+    frame = raw.drop_duplicates("site_id").set_index("site_id", drop=True)
+    names = _name_index(localities)
+    before = len(problems)
+    locality_ids = []
+    for site_id, town in frame["town"].items():
+        try:
+            locality_ids.append(_resolve_town(town, localities, names))
+        except UnknownNameError as exc:
+            problems.append(f"site {site_id}: {exc}")
+            locality_ids.append(None)
+    verified = frame["verified"].str.strip().str.lower()
+    for site_id in frame.index[~verified.isin(["yes", "no"])]:
+        problems.append(
+            f"site {site_id}: verified must be 'yes' or 'no', got {frame.at[site_id, 'verified']!r}"
+        )
+    if len(problems) > before:
+        return gpd.GeoDataFrame(frame)
+    frame = frame.assign(locality_id=locality_ids, verified=verified.eq("yes"))
+    frame["municipality_id"] = localities.loc[frame["locality_id"], "municipality_id"].to_numpy()
+    frame["county_id"] = localities.loc[frame["locality_id"], "county_id"].to_numpy()
+    geometry = localities.geometry.loc[frame["locality_id"]].to_numpy()
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs=localities.crs)
+
+
+def _candidates(
+    spec: AtlasSpec,
+    localities: gpd.GeoDataFrame,
+    sites: gpd.GeoDataFrame,
+    min_population: int | None,
+) -> gpd.GeoDataFrame:
+    threshold = spec.candidates.min_population if min_population is None else min_population
+    reasons: dict[str, list[str]] = {}
+    whole = localities["section_of"] == ""
+    for lid in localities.index[whole & (localities["population"] >= threshold)]:
+        reasons.setdefault(lid, []).append(f"population>={threshold}")
+    chosen = sites[sites["kind"].isin(spec.candidates.site_kinds)]
+    for lid, kind in zip(chosen["locality_id"], chosen["kind"], strict=True):
+        if kind not in reasons.setdefault(lid, []):
+            reasons[lid].append(kind)
+    ids = sorted(reasons)
+    frame = localities.loc[ids, ["name", "municipality_id", "county_id", "population", "geometry"]]
+    frame = frame.assign(reasons=[";".join(reasons[i]) for i in ids])
+    frame.index.name = "candidate_id"
+    return frame

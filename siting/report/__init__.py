@@ -1,0 +1,1 @@
+"""Outputs for people: maps (and, later, tables and reports)."""

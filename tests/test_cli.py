@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from siting.cli import app, main
+
+runner = CliRunner()
+
+
+def test_atlas_summary():
+    result = runner.invoke(app, ["atlas"])
+    assert result.exit_code == 0, result.output
+    assert "Atlas: Sweden (EPSG:3006)" in result.output
+    assert "municipalities" in result.output and "290" in result.output
+    assert "organizers" in result.output
+
+
+def test_atlas_map(tmp_path):
+    target = tmp_path / "atlas.png"
+    result = runner.invoke(app, ["atlas", "--map", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_bad_manifest_is_one_clear_message(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["siting", "atlas", "--manifest", "missing.yaml"])
+    try:
+        main()
+    except SystemExit as exc:
+        assert exc.code == 2
+    err = capsys.readouterr().err
+    assert "error: atlas manifest not found: missing.yaml" in err
+    assert "Traceback" not in err
+
+
+def test_python_dash_m_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "siting", "--help"], capture_output=True, text=True, check=True
+    )
+    assert "atlas" in result.stdout
