@@ -71,6 +71,26 @@ def atlas(
         console.print(f"map written to {map_path}")
 
 
+data_app = typer.Typer(help="Download or rebuild input data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("fetch-register")
+def fetch_register_command(
+    out: Annotated[Path, typer.Option("--out", help="Folder to save the register into.")],
+    base_url: Annotated[str, typer.Option(help="The API's base address.")] = (
+        "https://api.skolverket.se/skolenhetsregistret"
+    ),
+    limit: Annotated[int | None, typer.Option(help="Fetch at most this many units.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 30.0,
+) -> None:
+    """Download Skolverket's school-unit register (needs a network) for offline use."""
+    from siting.register import fetch_register
+
+    count = fetch_register(out, base_url=base_url, timeout_s=timeout, limit=limit)
+    console.print(f"{count:,} school units saved in {out}")
+
+
 def main() -> None:
     """Entry point: run the app and turn siting's errors into one clear message."""
     try:

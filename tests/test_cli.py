@@ -42,3 +42,26 @@ def test_python_dash_m_help():
         [sys.executable, "-m", "siting", "--help"], capture_output=True, text=True, check=True
     )
     assert "atlas" in result.stdout
+
+
+def test_fetch_register_without_network_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    # port 9 (discard) on loopback: refused at once, never reaches outside this machine
+    argv = [
+        "siting",
+        "data",
+        "fetch-register",
+        "--out",
+        str(tmp_path / "reg"),
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--timeout",
+        "2",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    try:
+        main()
+    except SystemExit as exc:
+        assert exc.code == 2
+    err = capsys.readouterr().err
+    assert "could not download http://127.0.0.1:9/v2/organizers" in err
+    assert "Traceback" not in err
