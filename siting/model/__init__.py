@@ -1,0 +1,1 @@
+"""The optimization core: plain arrays in, solutions out. Nothing geographic here."""

@@ -1,0 +1,43 @@
+"""Readers for the OR-Library p-median benchmark files (Beasley 1985)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import shortest_path
+
+
+def read_pmed(path: str | Path) -> tuple[NDArray[np.float64], int]:
+    """Read ``pmedN.txt``: return the all-pairs shortest-path cost matrix and p.
+
+    The file is ``n edges p`` then ``i j cost`` lines (1-based, undirected). As
+    OR-Library specifies, a repeated edge takes the cost of its last line.
+    """
+    tokens = Path(path).read_text().split()
+    n, edges, p = (int(v) for v in tokens[:3])
+    body = np.array(tokens[3:], dtype=np.int64).reshape(-1, 3)
+    if len(body) != edges:
+        raise ValueError(f"{path}: header says {edges} edges, file has {len(body)}")
+    i, j, cost = body[:, 0] - 1, body[:, 1] - 1, body[:, 2].astype(float)
+    last = {}
+    for index, (a, b) in enumerate(zip(i, j, strict=True)):
+        last[(min(a, b), max(a, b))] = index  # last occurrence wins
+    keep = np.array(sorted(last.values()))
+    rows = np.concatenate([i[keep], j[keep]])
+    cols = np.concatenate([j[keep], i[keep]])
+    data = np.concatenate([cost[keep], cost[keep]])
+    graph = coo_matrix((data, (rows, cols)), shape=(n, n)).tocsr()
+    return shortest_path(graph, method="D", directed=False), p
+
+
+def read_pmedopt(path: str | Path) -> dict[str, int]:
+    """Read OR-Library's ``pmedopt``: instance name -> optimal objective."""
+    optima = {}
+    for line in Path(path).read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].lower().startswith("pmed") and parts[-1].isdigit():
+            optima[parts[0].lower()] = int(parts[-1])
+    return optima

@@ -1,0 +1,1 @@
+"""Travel times: labelled matrices of minutes between places."""
