@@ -250,6 +250,9 @@ def solve_pmedian(
     y_incumbent[incumbent] = 1.0
     level, _ = cuts.levels(y_incumbent)
     add(np.arange(k), level)
+    if len(incumbent) > 1:  # and at each client's second-nearest incumbent site
+        second = np.partition(sub_costs[:, incumbent], 1, axis=1)[:, 1]
+        add(np.arange(k), second)
 
     # 2. LP relaxation by cutting planes
     lp_rounds = 0
@@ -282,11 +285,36 @@ def solve_pmedian(
         len(closable),
     )
 
-    # 3. master MIP over the generated cuts, re-solved while it under-charges a client
+    # 3. master MIP over the generated cuts. Every improving solution HiGHS finds is
+    # checked at once; one that under-charges a client interrupts the search, its
+    # cuts are added and the master is solved again from the incumbent.
     h.changeColsIntegrality(
         m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
     )
     h.setOptionValue("mip_rel_gap", mip_rel_gap)
+    pending: list[tuple[NDArray, NDArray]] = []
+    found: list[NDArray] = []
+
+    def violations(x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        y_int = np.round(x[:m])
+        level, value = cuts.levels(y_int)
+        under = np.flatnonzero(value - x[m:] > 1e-6 * np.maximum(1.0, np.abs(value)))
+        # a cut already in the model is met within HiGHS's tolerances: not a violation
+        under = np.array([i for i in under if (int(i), float(level[i])) not in cuts.seen], int)
+        return y_int, under, level
+
+    def on_improving(event) -> None:
+        y_int, under, level = violations(np.asarray(event.data_out.mip_solution))
+        found.append(np.flatnonzero(y_int > 0.5))
+        if len(under):
+            pending.append((under, level))
+
+    def on_interrupt(event) -> None:
+        event.interrupt(bool(pending))  # HiGHS keeps the flag across runs: always set it
+
+    h.cbMipImprovingSolution.subscribe(on_improving)
+    h.cbMipInterrupt.subscribe(on_interrupt)
+
     best_sites, lower_bound, status, rounds = incumbent, lp_bound, "time_limit", 0
     while True:
         remaining = None if deadline is None else deadline - time.perf_counter()
@@ -299,27 +327,39 @@ def solve_pmedian(
         best_y[best_sites] = 1.0
         start.col_value = list(np.concatenate([best_y, sub_costs[:, best_sites].min(axis=1)]))
         h.setSolution(start)
+        pending.clear()
+        found.clear()
         h.run()
         rounds += 1
         info = h.getInfo()
         model_status = h.getModelStatus()
-        lower_bound = max(lower_bound, float(info.mip_dual_bound))
-        solution = np.asarray(h.getSolution().col_value)
-        y = np.round(solution[:m])
-        sites = np.flatnonzero(y > 0.5).tolist()
-        if len(sites) == p:
-            cost = assignment_cost(costs, weights, sites)
-            if cost < upper - 1e-9:
-                upper, best_sites = cost, sites
-        level, value = cuts.levels(y)
-        theta = solution[m:]
-        violated = np.flatnonzero(value - theta > 1e-6 * np.maximum(1.0, np.abs(value)))
-        if len(violated) and add(violated, level):
+        if np.isfinite(info.mip_dual_bound):
+            lower_bound = max(lower_bound, float(info.mip_dual_bound))
+        final = np.asarray(h.getSolution().col_value)
+        _, under, level = violations(final)
+        pending.append((under, level))
+        found.append(np.flatnonzero(np.round(final[:m]) > 0.5))
+        for sites in found:
+            if len(sites) == p:
+                cost = assignment_cost(costs, weights, sites)
+                if cost < upper - 1e-9:
+                    upper, best_sites = cost, sites.tolist()
+        added = sum(add(clients, level) for clients, level in pending if len(clients))
+        log.debug(
+            "MIP round %d: %s, bound %.6g, incumbent %.6g, %d cuts added, %.2f s",
+            rounds,
+            h.modelStatusToString(model_status),
+            float(info.mip_dual_bound),
+            upper,
+            added,
+            time.perf_counter() - started,
+        )
+        if added:
             continue
         if model_status == highspy.HighsModelStatus.kOptimal:
             status = "optimal" if mip_rel_gap == 0 else "gap_reached"
-            lower_bound = max(lower_bound, float(info.mip_dual_bound))
         break
+    lower_bound = min(lower_bound, upper)
     if status == "optimal":
         lower_bound = min(upper, max(lower_bound, upper - 1e-6 * max(1.0, upper)))
     seconds = time.perf_counter() - started
