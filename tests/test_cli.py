@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from siting.cli import app, main
@@ -26,13 +27,17 @@ def test_atlas_map(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
-def test_bad_manifest_is_one_clear_message(capsys, monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["siting", "atlas", "--manifest", "missing.yaml"])
-    try:
+def run_main(argv, capsys, monkeypatch) -> tuple[int, str]:
+    """Run the real entry point; return its exit code and what it wrote to stderr."""
+    monkeypatch.setattr(sys, "argv", ["siting", *argv])
+    with pytest.raises(SystemExit) as info:
         main()
-    except SystemExit as exc:
-        assert exc.code == 2
-    err = capsys.readouterr().err
+    return info.value.code, capsys.readouterr().err
+
+
+def test_bad_manifest_is_one_clear_message(capsys, monkeypatch):
+    code, err = run_main(["atlas", "--manifest", "missing.yaml"], capsys, monkeypatch)
+    assert code == 2
     assert "error: atlas manifest not found: missing.yaml" in err
     assert "Traceback" not in err
 
@@ -47,7 +52,6 @@ def test_python_dash_m_help():
 def test_fetch_register_without_network_is_a_clear_error(tmp_path, capsys, monkeypatch):
     # port 9 (discard) on loopback: refused at once, never reaches outside this machine
     argv = [
-        "siting",
         "data",
         "fetch-register",
         "--out",
@@ -57,11 +61,7 @@ def test_fetch_register_without_network_is_a_clear_error(tmp_path, capsys, monke
         "--timeout",
         "2",
     ]
-    monkeypatch.setattr(sys, "argv", argv)
-    try:
-        main()
-    except SystemExit as exc:
-        assert exc.code == 2
-    err = capsys.readouterr().err
+    code, err = run_main(argv, capsys, monkeypatch)
+    assert code == 2
     assert "could not download http://127.0.0.1:9/v2/organizers" in err
     assert "Traceback" not in err
