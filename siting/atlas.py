@@ -91,6 +91,17 @@ class CandidatesSpec(_Strict):
     site_kinds: list[str] = Field(default_factory=list)
 
 
+class FerrySpec(_Strict):
+    """A ferry link between an island (whole counties) and the mainland."""
+
+    island_counties: list[str]
+    island_terminal: str
+    mainland_terminal: str
+    crossing_min: float = Field(gt=0)
+    boarding_min: float = Field(0.0, ge=0)
+    source: str = ""
+
+
 class AtlasSpec(_Strict):
     """The manifest of an atlas (``data/sweden.yaml`` for the shipped one)."""
 
@@ -103,6 +114,7 @@ class AtlasSpec(_Strict):
     localities: TableSpec
     sites: SitesSpec
     candidates: CandidatesSpec = CandidatesSpec()
+    ferries: list[FerrySpec] = Field(default_factory=list)
     attribution: str = ""
 
 
@@ -366,6 +378,16 @@ def load_atlas(
         raise DataError(problems, source=str(path))
 
     sites = _sites(raw_sites, localities, problems)
+    names = _name_index(localities)
+    for k, ferry in enumerate(spec.ferries):
+        for field_name in ("island_terminal", "mainland_terminal"):
+            try:
+                _resolve_town(getattr(ferry, field_name), localities, names)
+            except UnknownNameError as exc:
+                problems.append(f"ferries[{k}].{field_name}: {exc}")
+        unknown = [c for c in ferry.island_counties if c not in counties.index]
+        if unknown:
+            problems.append(f"ferries[{k}].island_counties: unknown county id(s) {unknown}")
     if organizers is None:
         organizers = _organizers.municipal_organizers(
             municipalities, localities, weight=organizer_weight
