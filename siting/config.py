@@ -5,6 +5,8 @@ Scenario files (issue "Scenarios") embed these models; scripts pass them directl
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -34,3 +36,121 @@ class TravelSettings(_Settings):
 
     backend: str = Field("estimate", pattern="^(estimate)$")
     estimate: EstimateSettings = EstimateSettings()
+
+
+Mode = Literal["off", "hard", "soft"]
+
+
+class SiteCriterion(_Settings):
+    """A yes/no property of an office site (SPSM present, intercity station).
+
+    ``hard``: offices only at sites that have it. ``soft``: ``price`` (objective
+    units) for each office at a site without it.
+    """
+
+    mode: Mode = "off"
+    price: float = Field(0.0, ge=0)
+
+
+class UniversityCriterion(_Settings):
+    """A university with teacher education within ``max_minutes`` of each office.
+
+    ``soft``: ``price_per_minute`` for each minute beyond ``max_minutes``.
+    """
+
+    mode: Mode = "off"
+    max_minutes: float = Field(60.0, ge=0)
+    price_per_minute: float = Field(0.0, ge=0)
+
+
+class SpreadCriterion(_Settings):
+    """Every organizer within ``max_minutes`` of its office; offices apart.
+
+    ``hard``: no organizer beyond ``max_minutes``. ``soft``: ``price_per_minute``
+    per weighted minute beyond it. ``min_separation_minutes`` (hard when set):
+    no two offices closer than this.
+    """
+
+    mode: Mode = "off"
+    max_minutes: float = Field(240.0, gt=0)
+    price_per_minute: float = Field(0.0, ge=0)
+    min_separation_minutes: float | None = Field(None, gt=0)
+
+
+class CountyRules(_Settings):
+    """County (region) rules.
+
+    ``whole``: each county is served whole by one office (organizers inherit
+    their county's office). ``own_county``: an office serves the county it lies
+    in. ``contiguous``: each office's counties form a connected region over the
+    county adjacency graph (islands joined by their ferry links); implies both.
+    """
+
+    whole: bool = False
+    own_county: bool = False
+    contiguous: bool = False
+
+
+class CapacityRules(_Settings):
+    """Dialogues an office can hold per year, and a balance band.
+
+    ``dialogues_per_office``: staff x dialogues per person; organizer weights
+    count dialogues. ``balance``: every office's load within +/- this fraction
+    of the mean load (needs a fixed p).
+    """
+
+    dialogues_per_office: float | None = Field(None, gt=0)
+    balance: float | None = Field(None, ge=0, le=1)
+
+
+class CostRules(_Settings):
+    """The ``cost`` objective: yearly SEK.
+
+    ``fixed_cost_sek`` per office and year; travel costs ``trips_per_organizer``
+    one-way trips per organizer weight and year at ``sek_per_trip_minute``.
+    """
+
+    fixed_cost_sek: float = Field(0.0, ge=0)
+    trips_per_organizer: float = Field(2.0, ge=0)
+    sek_per_trip_minute: float = Field(0.0, ge=0)
+
+
+class ModelSettings(_Settings):
+    """What to optimise and under which criteria.
+
+    ``objective``:
+
+    - ``median``: least weighted travel minutes (p-median);
+    - ``center``: least longest travel time, ties by total minutes;
+    - ``coverage``: most weight within ``coverage_minutes``, ties by total minutes;
+    - ``min_offices``: fewest offices with everyone within ``coverage_minutes``,
+      ties by total minutes;
+    - ``cost``: yearly fixed plus travel cost (see ``cost``), p free within bounds.
+
+    ``p`` fixes the number of offices; ``p_min``/``p_max`` bound it instead.
+    Soft prices are in objective units (weighted minutes, or SEK for ``cost``);
+    for ``center``, ``coverage`` and ``min_offices`` they apply in the tie-break.
+    """
+
+    objective: Literal["median", "center", "coverage", "min_offices", "cost"] = "median"
+    p: int | None = Field(None, ge=1)
+    p_min: int | None = Field(None, ge=1)
+    p_max: int | None = Field(None, ge=1)
+    coverage_minutes: float | None = Field(None, gt=0)
+    required: list[str] = Field(default_factory=list)
+    forbidden: list[str] = Field(default_factory=list)
+    spsm: SiteCriterion = SiteCriterion()
+    rail: SiteCriterion = SiteCriterion()
+    university: UniversityCriterion = UniversityCriterion()
+    spread: SpreadCriterion = SpreadCriterion()
+    county: CountyRules = CountyRules()
+    capacity: CapacityRules = CapacityRules()
+    cost: CostRules = CostRules()
+
+
+class SolverSettings(_Settings):
+    """Which solver, for how long, to which gap."""
+
+    name: str = "highs"
+    time_limit_s: float | None = Field(120.0, gt=0)
+    mip_rel_gap: float = Field(1e-6, ge=0, le=1)

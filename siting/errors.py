@@ -44,3 +44,25 @@ class UnknownNameError(DataError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message otherwise
         return str(self.args[0])
+
+
+class ScenarioError(SitingError, ValueError):
+    """Settings that cannot work (p larger than the candidates, capacity below demand, ...)."""
+
+
+class InfeasibleError(SitingError, RuntimeError):
+    """No solution satisfies the hard criteria.
+
+    Attributes
+    ----------
+    conflict
+        A minimal set of criteria that cannot hold together.
+    restoring
+        Criteria whose removal alone restores feasibility.
+
+    """
+
+    def __init__(self, message: str, *, conflict: list[str], restoring: list[str]) -> None:
+        super().__init__(message)
+        self.conflict = conflict
+        self.restoring = restoring

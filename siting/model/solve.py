@@ -1,0 +1,374 @@
+"""Solve a SitingProblem under ModelSettings: checks, stages, diagnosis, prices.
+
+- Settings that cannot work are refused before any solve, naming the field.
+- A pure p-median (no county rule, capacity or per-pair limit, no soft price)
+  goes to the exact Benders solver of :mod:`siting.model.pmedian`; everything
+  else to the compact MILP of :mod:`siting.model.formulation`.
+- ``center``, ``coverage`` and ``min_offices`` are solved lexicographically:
+  the primary objective, then total minutes with the primary kept at its optimum.
+- An infeasible model is diagnosed by a deletion filter over the hard criteria.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+import pandas as pd
+
+from siting.config import ModelSettings, SolverSettings
+from siting.errors import InfeasibleError, ScenarioError
+from siting.model.formulation import Formulation, build, hard_groups, site_bounds
+from siting.model.milp import MilpResult, solve_milp
+from siting.model.pmedian import solve_pmedian
+from siting.model.problem import SitingProblem
+from siting.solution import Solution
+
+log = logging.getLogger(__name__)
+
+
+def check_settings(problem: SitingProblem, settings: ModelSettings) -> None:
+    """Refuse settings that cannot work, before any solve; name every field at fault."""
+    problems = []
+    m = problem.n_sites
+    if settings.p is not None and (settings.p_min is not None or settings.p_max is not None):
+        problems.append("model.p: give either p or p_min/p_max, not both")
+    if settings.p is not None and settings.p > m:
+        problems.append(f"model.p: {settings.p} offices but only {m} candidate sites")
+    if (
+        settings.p_min is not None
+        and settings.p_max is not None
+        and settings.p_min > settings.p_max
+    ):
+        problems.append(f"model.p_min: {settings.p_min} is above model.p_max {settings.p_max}")
+    if (
+        settings.p is None
+        and settings.p_min is None
+        and settings.p_max is None
+        and (settings.objective in ("median", "center", "coverage"))
+    ):
+        problems.append(f"model.p: the {settings.objective} objective needs p (or p_min/p_max)")
+    if settings.objective in ("coverage", "min_offices") and settings.coverage_minutes is None:
+        problems.append(f"model.coverage_minutes: needed by the {settings.objective} objective")
+    for name in ("required", "forbidden"):
+        ids = getattr(settings, name)
+        unknown = [s for s in ids if s not in set(problem.site_ids)]
+        if unknown:
+            problems.append(f"model.{name}: {', '.join(unknown)} are not candidate sites")
+    if (settings.rail.mode != "off") and problem.site_rail is None:
+        problems.append(
+            "model.rail: no station data in this problem (the rail backend is not built yet); "
+            "set model.rail.mode to off"
+        )
+    capacity = settings.capacity
+    if capacity.dialogues_per_office is not None:
+        most = settings.p or settings.p_max or m
+        demand = float(problem.weights.sum())
+        if capacity.dialogues_per_office * most < demand - 1e-9:
+            problems.append(
+                f"model.capacity.dialogues_per_office: {most} offices x "
+                f"{capacity.dialogues_per_office:g} dialogues < demand {demand:g}; raise the "
+                "capacity or the number of offices"
+            )
+    if capacity.balance is not None and settings.p is None:
+        problems.append("model.capacity.balance: needs a fixed model.p")
+    if problems:
+        raise ScenarioError(
+            problems[0]
+            if len(problems) == 1
+            else f"{len(problems)} problems: " + "; ".join(problems)
+        )
+
+
+def _is_pure_pmedian(problem: SitingProblem, settings: ModelSettings) -> bool:
+    county = settings.county
+    return (
+        settings.objective == "median"
+        and settings.p is not None
+        and not (county.whole or county.own_county or county.contiguous)
+        and settings.capacity.dialogues_per_office is None
+        and settings.capacity.balance is None
+        and settings.spread.mode == "off"
+        and settings.spread.min_separation_minutes is None
+        and "soft" not in (settings.spsm.mode, settings.rail.mode, settings.university.mode)
+    )
+
+
+def _solve(formulation: Formulation, solver: SolverSettings, deadline: float | None) -> MilpResult:
+    remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+    return solve_milp(
+        formulation.milp,
+        solver=solver.name,
+        time_limit_s=remaining,
+        mip_rel_gap=solver.mip_rel_gap,
+    )
+
+
+def feasible(
+    problem: SitingProblem, settings: ModelSettings, groups: set[str], solver: SolverSettings
+) -> bool:
+    """Whether the hard ``groups`` can hold together (no objective)."""
+    formulation = build(problem, settings, groups=groups, stage="feasibility")
+    result = solve_milp(formulation.milp, solver=solver.name, time_limit_s=solver.time_limit_s)
+    return result.status != "infeasible"
+
+
+def diagnose(
+    problem: SitingProblem, settings: ModelSettings, solver: SolverSettings
+) -> tuple[list[str], list[str]]:
+    """A minimal conflicting set of hard criteria, and those whose removal alone helps.
+
+    A deletion filter: drop each criterion in turn and keep it dropped when the
+    rest stay infeasible; what remains cannot hold together.
+    """
+    groups = hard_groups(settings)
+    restoring = [g for g in groups if feasible(problem, settings, set(groups) - {g}, solver)]
+    conflict = list(groups)
+    for group in list(conflict):
+        trial = set(conflict) - {group}
+        if not feasible(problem, settings, trial, solver):
+            conflict.remove(group)
+    return conflict, restoring
+
+
+def _describe(group: str, settings: ModelSettings) -> str:
+    values = {
+        "model.p": f"model.p={settings.p or (settings.p_min, settings.p_max)}",
+        "model.spread.max_minutes": f"model.spread.max_minutes={settings.spread.max_minutes:g}",
+        "model.coverage_minutes": f"model.coverage_minutes={settings.coverage_minutes}",
+        "model.university": f"model.university (hard, {settings.university.max_minutes:g} min)",
+        "model.spsm": "model.spsm (hard)",
+        "model.required": f"model.required={settings.required}",
+        "model.forbidden": f"model.forbidden={settings.forbidden}",
+    }
+    return values.get(group, group)
+
+
+def solve_problem(
+    problem: SitingProblem,
+    settings: ModelSettings,
+    solver: SolverSettings | None = None,
+    *,
+    prices: bool = False,
+    office_values: bool = False,
+) -> Solution:
+    """Solve: open offices and assign every organizer, under the settings' criteria.
+
+    Parameters
+    ----------
+    problem
+        The arrays (see :func:`siting.model.problem.build_problem`).
+    settings
+        Objective, number of offices, criteria.
+    solver
+        Solver name, time limit and gap.
+    prices
+        Also report, for every hard criterion, the objective without it.
+    office_values
+        Also report, for every open office, the objective with it closed.
+
+    Raises
+    ------
+    ScenarioError
+        Settings that cannot work (checked before solving).
+    InfeasibleError
+        No solution meets the hard criteria; the message names a minimal
+        conflicting set and the criteria whose removal restores feasibility.
+
+    """
+    solver = solver or SolverSettings()
+    check_settings(problem, settings)
+    started = time.perf_counter()
+    deadline = None if solver.time_limit_s is None else started + solver.time_limit_s
+    seconds: dict[str, float] = {}
+
+    if _is_pure_pmedian(problem, settings):
+        lower, upper = site_bounds(problem, settings, set(hard_groups(settings)))
+        if settings.p > int(upper.sum()):
+            raise _infeasible(problem, settings, solver)
+        result = solve_pmedian(
+            problem.minutes,
+            settings.p,
+            problem.weights,
+            fixed=np.flatnonzero(lower > 0).tolist(),
+            forbidden=np.flatnonzero(upper == 0).tolist(),
+            time_limit_s=solver.time_limit_s,
+            mip_rel_gap=solver.mip_rel_gap,
+        )
+        seconds["solve_s"] = result.seconds
+        offices = list(result.sites)
+        site_of_client = result.assignment
+        status, gap, objective = result.status, result.gap, result.objective
+        if status == "gap_reached":
+            status = "optimal"
+        parts = {"travel_minutes": objective, "soft_prices": 0.0}
+        solver_name = "highs (Benders p-median)"
+    else:
+        formulation = build(problem, settings)
+        primary = _solve(formulation, solver, deadline)
+        seconds["primary_s"] = primary.seconds
+        if primary.status == "infeasible":
+            raise _infeasible(problem, settings, solver)
+        if primary.x is None:
+            raise ScenarioError(
+                f"solver.time_limit_s: no feasible solution within {solver.time_limit_s} s "
+                f"({primary.solver} status {primary.status}); allow more time"
+            )
+        final, status, gap = primary, primary.status, primary.gap
+        objective = primary.objective
+        if settings.objective in ("center", "coverage", "min_offices"):
+            tiebreak = build(
+                problem,
+                settings,
+                stage="tiebreak",
+                primary_cap=primary.objective
+                if settings.objective != "coverage"
+                else -primary.objective,
+            )
+            second = _solve(tiebreak, solver, deadline)
+            seconds["tiebreak_s"] = second.seconds
+            if second.x is not None:
+                final, formulation = second, tiebreak
+            objective = -primary.objective if settings.objective == "coverage" else objective
+        offices, site_of_client, parts = _read(formulation, final.x, problem)
+        solver_name = solver.name
+
+    frame = pd.DataFrame(
+        {
+            "office": np.asarray(problem.site_ids)[site_of_client],
+            "minutes": problem.minutes[np.arange(problem.n_clients), site_of_client],
+            "weight": problem.weights,
+            "county_id": np.asarray(problem.county_ids)[problem.client_county],
+        },
+        index=pd.Index(problem.client_ids, name="organizer_id"),
+    )
+    solution = Solution(
+        offices=tuple(sorted(np.asarray(problem.site_ids)[offices].tolist())),
+        assignment=frame,
+        objective=float(objective),
+        parts=parts,
+        status=status,
+        gap=float(gap),
+        seconds=seconds,
+        solver=solver_name,
+        settings=settings,
+        site_names=dict(zip(problem.site_ids, problem.site_names, strict=False)),
+    )
+    if prices or office_values:
+        solution = _with_prices(problem, settings, solver, solution, prices, office_values)
+    log.info(
+        "solved: %d offices, objective %.6g, %s, gap %.2g", len(offices), objective, status, gap
+    )
+    return solution
+
+
+def _read(formulation: Formulation, x, problem: SitingProblem):
+    milp = formulation.milp
+    open_ = milp.columns("open")
+    assign = milp.columns("assign")
+    offices = np.flatnonzero(x[open_] > 0.5)
+    units = formulation.units
+    pairs = formulation.pairs
+    values = x[assign]
+    best = np.full(units.count, -1)
+    score = np.full(units.count, -np.inf)
+    # each unit's site: its largest assignment (ties to the lower site index)
+    order = np.lexsort((pairs[:, 1], -values))
+    for k in order[::-1]:
+        u = pairs[k, 0]
+        if values[k] >= score[u]:
+            score[u], best[u] = values[k], pairs[k, 1]
+    site_of_client = best[units.members]
+    parts = {name: float(column @ x[: len(column)]) for name, column in formulation.parts.items()}
+    return offices.tolist(), site_of_client, parts
+
+
+def _infeasible(problem, settings, solver) -> InfeasibleError:
+    conflict, restoring = diagnose(problem, settings, solver)
+    conflict_text = ", ".join(_describe(g, settings) for g in conflict) or "(none found)"
+    if restoring:
+        restoring_text = "dropping any one of " + ", ".join(restoring) + " restores feasibility"
+    else:
+        restoring_text = "no single criterion's removal restores feasibility"
+    limits = []
+    if "model.spread.max_minutes" in conflict:
+        limits.append(("model.spread.max_minutes", settings.spread.max_minutes))
+    if "model.coverage_minutes" in conflict and settings.coverage_minutes is not None:
+        limits.append(("model.coverage_minutes", settings.coverage_minutes))
+    detail = ""
+    _, allowed = site_bounds(problem, settings, set(hard_groups(settings)))
+    for field, limit in limits:
+        if not allowed.any():
+            break
+        nearest = problem.minutes[:, allowed > 0].min(axis=1)
+        beyond = np.flatnonzero(nearest > limit)
+        if len(beyond):
+            names = problem.client_names or problem.client_ids
+            listed = ", ".join(f"{names[i]} ({nearest[i]:.0f} min)" for i in beyond[:5])
+            detail += f"; beyond {field} from every candidate: {listed}"
+    return InfeasibleError(
+        f"no solution meets the hard criteria: {conflict_text} cannot hold together; "
+        f"{restoring_text}{detail}",
+        conflict=conflict,
+        restoring=restoring,
+    )
+
+
+def _with_prices(problem, settings, solver, solution, prices, office_values) -> Solution:
+    from dataclasses import replace
+
+    criteria: dict[str, float | None] = {}
+    if prices:
+        for group in hard_groups(settings):
+            if group == "model.p":
+                continue
+            relaxed = _relax(settings, group)
+            try:
+                criteria[group] = solve_problem(problem, relaxed, solver).objective
+            except (InfeasibleError, ScenarioError):
+                criteria[group] = None
+    values: dict[str, float | None] = {}
+    if office_values:
+        for office in solution.offices:
+            closed = settings.model_copy(
+                update={
+                    "forbidden": [*settings.forbidden, office],
+                    "required": [r for r in settings.required if r != office],
+                }
+            )
+            try:
+                values[office] = solve_problem(problem, closed, solver).objective
+            except (InfeasibleError, ScenarioError):
+                values[office] = None
+    return replace(solution, criteria_prices=criteria, office_values=values)
+
+
+def _relax(settings: ModelSettings, group: str) -> ModelSettings:
+    """The settings without one hard criterion group."""
+    field = group.removeprefix("model.")
+    if field in ("required", "forbidden"):
+        return settings.model_copy(update={field: []})
+    if field in ("spsm", "university", "rail"):
+        criterion = getattr(settings, field).model_copy(update={"mode": "off"})
+        return settings.model_copy(update={field: criterion})
+    if field == "spread.max_minutes":
+        return settings.model_copy(
+            update={"spread": settings.spread.model_copy(update={"mode": "off"})}
+        )
+    if field == "spread.min_separation_minutes":
+        return settings.model_copy(
+            update={"spread": settings.spread.model_copy(update={"min_separation_minutes": None})}
+        )
+    if field in ("county.own_county", "county.contiguous"):
+        key = field.split(".")[1]
+        update = {key: False}
+        if key == "own_county":
+            update["contiguous"] = False
+        return settings.model_copy(update={"county": settings.county.model_copy(update=update)})
+    if field.startswith("capacity."):
+        key = field.split(".")[1]
+        return settings.model_copy(
+            update={"capacity": settings.capacity.model_copy(update={key: None})}
+        )
+    return settings

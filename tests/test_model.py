@@ -1,0 +1,255 @@
+"""The siting MILP on small hand-checkable instances (no geography)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from siting.config import (
+    CapacityRules,
+    CostRules,
+    CountyRules,
+    ModelSettings,
+    SiteCriterion,
+    SolverSettings,
+    SpreadCriterion,
+    UniversityCriterion,
+)
+from siting.errors import DataError, InfeasibleError, ScenarioError
+from siting.model.problem import SitingProblem
+from siting.model.solve import solve_problem
+
+
+def line_problem(weights=(2, 1, 1, 3), spsm=(False, False, True, False)):
+    """Clients and sites A, B, C, D at positions 0, 1, 10, 12; 10 minutes per unit.
+
+    Counties: X holds positions 0 and 1, Y holds 10 and 12 (adjacent).
+    """
+    position = np.array([0.0, 1.0, 10.0, 12.0])
+    minutes = 10 * np.abs(position[:, None] - position[None, :])
+    return SitingProblem(
+        client_ids=("a", "b", "c", "d"),
+        site_ids=("A", "B", "C", "D"),
+        county_ids=("X", "Y"),
+        weights=np.asarray(weights, dtype=float),
+        minutes=minutes,
+        client_county=np.array([0, 0, 1, 1]),
+        site_county=np.array([0, 0, 1, 1]),
+        site_spsm=np.asarray(spsm),
+        site_rail=None,
+        site_university_minutes=np.array([0.0, 10.0, 90.0, 110.0]),
+        site_minutes=minutes,
+        county_adjacency=np.array([[0, 1]]),
+    )
+
+
+def test_median():
+    solution = solve_problem(line_problem(), ModelSettings(p=2))
+    assert solution.offices == ("A", "D")
+    assert solution.objective == pytest.approx(1 * 10 + 1 * 20)  # b -> A, c -> D
+    assert solution.assignment["office"].to_dict() == {"a": "A", "b": "A", "c": "D", "d": "D"}
+    assert solution.status == "optimal" and solution.gap < 1e-6
+
+
+def test_median_with_required_and_forbidden():
+    settings = ModelSettings(p=2, required=["B"], forbidden=["D"])
+    solution = solve_problem(line_problem(), settings)
+    assert solution.offices == ("B", "C")
+    assert solution.objective == pytest.approx(2 * 10 + 3 * 20)
+
+
+def test_center_then_total_minutes():
+    solution = solve_problem(line_problem(), ModelSettings(p=1, objective="center"))
+    assert solution.offices == ("C",)  # longest trip 100 (from a), B's would be 110
+    assert solution.objective == pytest.approx(100)
+
+
+def test_coverage_then_total_minutes():
+    settings = ModelSettings(p=1, objective="coverage", coverage_minutes=25)
+    solution = solve_problem(line_problem(), settings)
+    # C and D both cover c and d (weight 4); C has fewer total minutes (350 vs 370)
+    assert solution.offices == ("C",)
+    assert solution.objective == pytest.approx(4)
+
+
+def test_min_offices():
+    settings = ModelSettings(objective="min_offices", coverage_minutes=15)
+    solution = solve_problem(line_problem(), settings)
+    assert len(solution.offices) == 3  # {a, b} share one; c and d are 20 min apart
+    assert solution.objective == pytest.approx(3)
+    assert solution.assignment["minutes"].max() <= 15
+
+
+def test_cost_objective_picks_the_number_of_offices():
+    cheap = ModelSettings(
+        objective="cost",
+        p_min=1,
+        p_max=4,
+        cost=CostRules(fixed_cost_sek=5, trips_per_organizer=1, sek_per_trip_minute=1),
+    )
+    assert len(solve_problem(line_problem(), cheap).offices) == 4  # offices cost less than travel
+    dear = cheap.model_copy(update={"cost": cheap.cost.model_copy(update={"fixed_cost_sek": 1e6})})
+    solution = solve_problem(line_problem(), dear)
+    assert len(solution.offices) == 1
+    assert solution.parts["fixed_cost_sek"] == pytest.approx(1e6)
+
+
+def test_spsm_hard_and_soft():
+    hard = solve_problem(line_problem(), ModelSettings(p=1, spsm=SiteCriterion(mode="hard")))
+    assert hard.offices == ("C",)
+    soft = ModelSettings(p=1, spsm=SiteCriterion(mode="soft", price=1000))
+    assert solve_problem(line_problem(), soft).offices == ("C",)
+    small = ModelSettings(p=1, spsm=SiteCriterion(mode="soft", price=1))
+    # without the price, D (weighted minutes 2*120+110+20 = 370) vs C (350): C anyway
+    assert solve_problem(line_problem(), small).offices == ("C",)
+
+
+def test_university_hard():
+    settings = ModelSettings(p=1, university=UniversityCriterion(mode="hard", max_minutes=15))
+    assert solve_problem(line_problem(), settings).offices in (("A",), ("B",))
+
+
+def test_county_rules_and_contiguity():
+    minutes = np.array([[0, 100], [60, 50], [40, 70], [100, 0]], dtype=float)
+    problem = SitingProblem(
+        client_ids=("w", "x", "y", "z"),
+        site_ids=("SW", "SZ"),
+        county_ids=("W", "X", "Y", "Z"),
+        weights=np.ones(4),
+        minutes=minutes,
+        client_county=np.array([0, 1, 2, 3]),
+        site_county=np.array([0, 3]),
+        site_spsm=np.ones(2, bool),
+        site_rail=None,
+        site_university_minutes=np.zeros(2),
+        site_minutes=np.array([[0.0, 100], [100, 0]]),
+        county_adjacency=np.array([[0, 1], [1, 2], [2, 3]]),
+    )
+    whole = solve_problem(problem, ModelSettings(p=2, county=CountyRules(whole=True)))
+    assert whole.objective == pytest.approx(90)  # y to SW, x to SZ: not contiguous
+    contiguous = solve_problem(problem, ModelSettings(p=2, county=CountyRules(contiguous=True)))
+    assert contiguous.objective == pytest.approx(100)
+    assert contiguous.assignment["office"].to_dict() == {"w": "SW", "x": "SW", "y": "SW", "z": "SZ"}
+    table = contiguous.office_table()
+    assert table.loc["SW", "counties"] == "W,X,Y" and table.loc["SW", "organizers"] == 3
+
+
+def test_capacity_and_balance():
+    # p=2, capacity 4: {a, b} (3) and {c, d} (4) fit
+    fits = solve_problem(
+        line_problem(), ModelSettings(p=2, capacity=CapacityRules(dialogues_per_office=4))
+    )
+    assert fits.offices == ("A", "D")
+    # balance within +/-10 % of the mean load 3.5: loads must be 3.15..3.85: none fits
+    with pytest.raises(InfeasibleError, match=r"model\.capacity\.balance"):
+        solve_problem(line_problem(), ModelSettings(p=2, capacity=CapacityRules(balance=0.1)))
+
+
+def test_capacity_below_demand_is_refused_before_solving():
+    with pytest.raises(
+        ScenarioError,
+        match=r"model.capacity.dialogues_per_office: 2 offices x "
+        r"3 dialogues < demand 7",
+    ):
+        solve_problem(
+            line_problem(), ModelSettings(p=2, capacity=CapacityRules(dialogues_per_office=3))
+        )
+
+
+def test_infeasible_criteria_are_diagnosed():
+    settings = ModelSettings(p=1, spread=SpreadCriterion(mode="hard", max_minutes=50))
+    with pytest.raises(InfeasibleError) as info:
+        solve_problem(line_problem(), settings)
+    assert set(info.value.conflict) == {"model.p", "model.spread.max_minutes"}
+    assert set(info.value.restoring) == {"model.p", "model.spread.max_minutes"}
+    assert "model.spread.max_minutes=50" in str(info.value)
+
+
+def test_unreachable_organizer_is_named():
+    settings = ModelSettings(p=1, spread=SpreadCriterion(mode="hard", max_minutes=5))
+    with pytest.raises(
+        InfeasibleError,
+        match=r"beyond model.spread.max_minutes from every "
+        r"candidate: a \(10 min\)",
+    ):
+        solve_problem(line_problem(), settings.model_copy(update={"p": 3, "forbidden": ["A"]}))
+
+
+def test_bad_settings_name_the_field():
+    with pytest.raises(ScenarioError, match=r"model.p: 5 offices but only 4 candidate sites"):
+        solve_problem(line_problem(), ModelSettings(p=5))
+    with pytest.raises(ScenarioError, match=r"model.required: Z are not candidate sites"):
+        solve_problem(line_problem(), ModelSettings(p=1, required=["Z"]))
+    with pytest.raises(ScenarioError, match=r"model.coverage_minutes: needed"):
+        solve_problem(line_problem(), ModelSettings(p=1, objective="coverage"))
+    with pytest.raises(ScenarioError, match=r"model.rail: no station data"):
+        solve_problem(line_problem(), ModelSettings(p=1, rail=SiteCriterion(mode="hard")))
+
+
+def test_bad_problem_arrays_are_named():
+    with pytest.raises(DataError, match=r"NaN, infinite or negative for a->A"):
+        SitingProblem(
+            ("a",),
+            ("A",),
+            ("X",),
+            np.ones(1),
+            np.array([[np.nan]]),
+            np.zeros(1, int),
+            np.zeros(1, int),
+            np.ones(1, bool),
+            None,
+            np.zeros(1),
+            np.zeros((1, 1)),
+            np.zeros((0, 2), int),
+        )
+    with pytest.raises(DataError, match="there are no candidate sites"):
+        SitingProblem(
+            ("a",),
+            (),
+            ("X",),
+            np.ones(1),
+            np.zeros((1, 0)),
+            np.zeros(1, int),
+            np.zeros(0, int),
+            np.zeros(0, bool),
+            None,
+            np.zeros(0),
+            np.zeros((0, 0)),
+            np.zeros((0, 2), int),
+        )
+
+
+def test_prices_and_office_values():
+    settings = ModelSettings(p=1, spsm=SiteCriterion(mode="hard"))
+    solution = solve_problem(line_problem(), settings, prices=True, office_values=True)
+    assert solution.objective == pytest.approx(350)  # C: 2*100 + 90 + 0 + 3*20
+    assert solution.criteria_prices == {"model.spsm": pytest.approx(350)}  # C is best anyway
+    assert solution.office_values == {"C": None}  # closing the only SPSM site: infeasible
+
+
+def test_same_answer_from_cbc():
+    settings = ModelSettings(p=2, county=CountyRules(whole=True))
+    highs = solve_problem(line_problem(), settings)
+    cbc = solve_problem(line_problem(), settings, SolverSettings(name="cbc"))
+    assert cbc.objective == pytest.approx(highs.objective)
+    assert cbc.offices == highs.offices
+
+
+def test_unknown_solver_is_named():
+    settings = ModelSettings(p=2, county=CountyRules(whole=True))
+    with pytest.raises(Exception, match=r"solver 'nosuch' is not available; choose 'highs'"):
+        solve_problem(line_problem(), settings, SolverSettings(name="nosuch"))
+
+
+def test_swedish_default_problem(sweden):
+    from siting.model.problem import build_problem
+
+    problem = build_problem(sweden)
+    planned = [sweden.locality_id(t) for t in ("Luleå", "Härnösand", "Solna", "Malmö")]
+    fixed = solve_problem(problem, ModelSettings(p=4, required=planned))
+    assert set(fixed.offices) == set(planned)
+    optimized = solve_problem(problem, ModelSettings(p=4))
+    assert optimized.objective < fixed.objective  # free choice beats the fixed four
+    assert fixed.kpis()["organizers"] == 290
+    gotland = fixed.assignment.loc["m0980"]
+    assert gotland["office"] == sweden.locality_id("Solna")  # by ferry via Nynäshamn
