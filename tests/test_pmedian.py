@@ -118,6 +118,13 @@ def test_orlib_known_optima(k):
 
 @needs_bench
 def test_spopt_san_francisco_pmedian():
+    matrix, weights = _san_francisco()
+    solution = pmedian(matrix, 4, weights)
+    mean = solution.objective / weights.sum()
+    assert mean == pytest.approx(2982.1268579890657, rel=1e-12)
+    assert sorted(solution.open_sites) == ["Store_11", "Store_12", "Store_15", "Store_2"]
+
+def _san_francisco():
     folder = BENCH / "spopt_tests"
     distances = pd.read_csv(
         folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv"
@@ -126,9 +133,24 @@ def test_spopt_san_francisco_pmedian():
     table = distances.rename(
         columns={"DestinationName": "origin_id", "name": "destination_id", "distance": "minutes"}
     )
-    matrix = TravelTimeMatrix.from_long(table)
     weights = demand.assign(NAME=demand["NAME"].astype(str)).set_index("NAME")["POP2000"]
-    solution = pmedian(matrix, 4, weights.astype(float))
-    mean = solution.objective / weights.sum()
-    assert mean == pytest.approx(2982.1268579890657, rel=1e-12)
-    assert sorted(solution.open_sites) == ["Store_11", "Store_12", "Store_15", "Store_2"]
+    return TravelTimeMatrix.from_long(table), weights.astype(float)
+
+
+@needs_bench
+def test_spopt_san_francisco_maximal_covering():
+    from siting.config import ModelSettings
+    from siting.model.problem import SitingProblem
+    from siting.model.solve import solve_problem
+
+    matrix, weights = _san_francisco()
+    problem = SitingProblem.from_matrix(matrix, weights)
+    settings = ModelSettings(p=4, objective="coverage", coverage_minutes=5000)
+    solution = solve_problem(problem, settings)
+    assert solution.objective == pytest.approx(875_247)  # covered population
+    uncovered = solution.assignment["minutes"] > 5000
+    assert int(uncovered.sum()) == 21  # spopt's test: 21 clients uncovered
+    assert (~uncovered).mean() * 100 == pytest.approx(89.7561, abs=1e-4)
+    # the same p-median through the general model's fast path
+    median = solve_problem(problem, ModelSettings(p=4))
+    assert median.objective / weights.sum() == pytest.approx(2982.1268579890657, rel=1e-12)

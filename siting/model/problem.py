@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from siting.atlas import Atlas
 from siting.config import TravelSettings
 from siting.errors import DataError
 from siting.travel.estimate import estimate_matrix
+from siting.travel.matrix import TravelTimeMatrix
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,44 @@ class SitingProblem:
     def n_sites(self) -> int:
         """Number of candidate sites (columns)."""
         return len(self.site_ids)
+
+    @classmethod
+    def from_matrix(
+        cls,
+        matrix: TravelTimeMatrix,
+        weights: pd.Series | None = None,
+        *,
+        site_minutes: TravelTimeMatrix | None = None,
+    ) -> SitingProblem:
+        """A problem from a labelled cost matrix alone (no counties, no site facts).
+
+        The second door into the model, beside :func:`build_problem`: every
+        client and site in one region, no SPSM, university or rail data; criteria
+        that need them cannot be switched on. ``weights`` default to 1.
+        """
+        n, m = matrix.minutes.shape
+        w = np.ones(n) if weights is None else weights.reindex(list(matrix.origins)).to_numpy(float)
+        if np.isnan(w).any():
+            raise DataError("weights missing for some matrix rows", source="from_matrix")
+        between = (
+            np.zeros((m, m))
+            if site_minutes is None
+            else site_minutes.loc(list(matrix.destinations), list(matrix.destinations)).minutes
+        )
+        return cls(
+            client_ids=matrix.origins,
+            site_ids=matrix.destinations,
+            county_ids=("all",),
+            weights=w,
+            minutes=matrix.minutes,
+            client_county=np.zeros(n, dtype=np.int64),
+            site_county=np.zeros(m, dtype=np.int64),
+            site_spsm=np.zeros(m, dtype=bool),
+            site_rail=None,
+            site_university_minutes=np.full(m, np.inf),
+            site_minutes=between,
+            county_adjacency=np.zeros((0, 2), dtype=np.int64),
+        )
 
     def site_index(self, ids: list[str], what: str) -> list[int]:
         """Column positions of site ids; unknown ids raise one error naming them."""
