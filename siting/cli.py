@@ -71,6 +71,119 @@ def atlas(
         console.print(f"map written to {map_path}")
 
 
+ScenarioArgument = Annotated[Path, typer.Argument(help="A scenario YAML file.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a field: --set model.p=8 (repeatable)."),
+]
+
+
+def _run(scenario_path: Path, overrides: list[str] | None, *, office_values: bool = False):
+    """Load, validate and solve one scenario with a progress display."""
+    from siting.pipeline import run
+    from siting.scenario import load_scenario
+
+    scenario = load_scenario(scenario_path, overrides or [])
+    with console.status(f"solving {scenario.name} ...", spinner="dots"):
+        result = run(scenario, office_values=office_values)
+    return result
+
+
+def _print_solution(result) -> None:
+    solution = result.solution
+    kpis = solution.kpis()
+    table = Table(title=f"{result.scenario.name}: {solution.status}, gap {solution.gap:.1e}")
+    for column in ("office", "organizers", "mean min", "max min"):
+        table.add_column(column, justify="left" if column == "office" else "right")
+    for _, row in solution.office_table().iterrows():
+        table.add_row(
+            row["name"],
+            str(row["organizers"]),
+            f"{row['mean_minutes']:.0f}",
+            f"{row['max_minutes']:.0f}",
+        )
+    console.print(table)
+    console.print(
+        f"mean {kpis['mean_minutes']:.0f} min, max {kpis['max_minutes']:.0f} min, "
+        f"{kpis['share_within_180_min']:.0%} within 3 h; objective {solution.objective:,.1f}"
+    )
+
+
+@app.command()
+def solve(
+    scenario: ScenarioArgument,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the output files.")] = Path("out"),
+    overrides: SetOption = None,
+    office_values: Annotated[
+        bool, typer.Option(help="Also solve once per office with it closed (its marginal value).")
+    ] = False,
+) -> None:
+    """Solve a scenario and write offices.csv, assignments.csv, regions.gpkg, maps, report."""
+    from siting.report.outputs import write_outputs
+
+    result = _run(scenario, overrides, office_values=office_values)
+    _print_solution(result)
+    with console.status("writing outputs ...", spinner="dots"):
+        paths = write_outputs(result, out)
+    console.print(f"wrote {len(paths)} files to {out}: {', '.join(p.name for p in paths)}")
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    overrides: SetOption = None,
+) -> None:
+    """Check scenario files: every problem in each, or OK."""
+    from siting.pipeline import load_scenario_atlas, resolve_sites
+    from siting.scenario import load_scenario
+
+    failed = 0
+    for path in scenarios:
+        try:
+            scenario = load_scenario(path, overrides or [])
+            resolve_sites(scenario, load_scenario_atlas(scenario))
+        except SitingError as exc:
+            failed += 1
+            err_console.print(f"[red]{path}[/]: {exc}", highlight=False)
+        else:
+            console.print(f"{path}: OK ({scenario.name})")
+    if failed:
+        raise SystemExit(2)
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files to compare.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the comparison.")] = Path(
+        "comparison"
+    ),
+    overrides: SetOption = None,
+) -> None:
+    """Solve several scenarios; write comparison.csv, maps side by side, and who changes office."""
+    from siting.report.compare import write_comparison
+
+    runs = [_run(path, overrides) for path in scenarios]
+    with console.status("writing comparison ...", spinner="dots"):
+        paths = write_comparison(runs, out)
+    table = Table(title="Comparison")
+    for column in ("scenario", "offices", "mean min", "max min", "within 3 h", "objective"):
+        table.add_column(column)
+    import pandas as pd
+
+    frame = pd.read_csv(out / "comparison.csv")
+    for _, row in frame.iterrows():
+        table.add_row(
+            row["scenario"],
+            str(row["n_offices"]),
+            f"{row['mean_minutes']:.0f}",
+            f"{row['max_minutes']:.0f}",
+            f"{row['share_within_3h']:.0%}",
+            f"{row['objective']:,.1f}",
+        )
+    console.print(table)
+    console.print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+
+
 data_app = typer.Typer(help="Download or rebuild input data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 

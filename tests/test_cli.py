@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -65,3 +68,96 @@ def test_fetch_register_without_network_is_a_clear_error(tmp_path, capsys, monke
     assert code == 2
     assert "could not download http://127.0.0.1:9/v2/organizers" in err
     assert "Traceback" not in err
+
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def test_solve_writes_every_output(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["solve", str(SCENARIOS / "offices-2022.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Solna" in result.output and "wrote 8 files" in result.output
+    assert {p.name for p in out.iterdir()} == {
+        "offices.csv",
+        "assignments.csv",
+        "regions.gpkg",
+        "map.png",
+        "map.svg",
+        "map.pdf",
+        "report.html",
+        "summary.json",
+    }
+
+
+def test_solve_with_override(tmp_path):
+    out = tmp_path / "out"
+    args = [
+        "solve",
+        str(SCENARIOS / "optimized-four.yaml"),
+        "--out",
+        str(out),
+        "--set",
+        "model.p=3",
+        "--set",
+        "outputs.formats=[json]",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["kpis"]["offices"] == 3
+    assert [p.name for p in out.iterdir()] == ["summary.json"]
+
+
+def test_validate_reports_each_file(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nmodel:\n  p: ten\n  requierd: [Solna]\n", encoding="utf-8")
+    town = tmp_path / "town.yaml"
+    town.write_text("name: town\nmodel:\n  p: 2\n  required: [Goteborg]\n", encoding="utf-8")
+    good = SCENARIOS / "offices-2022.yaml"
+    code, err = run_main(["validate", str(good), str(bad), str(town)], capsys, monkeypatch)
+    assert code == 2
+    assert "model.p: Input should be a valid integer" in err
+    assert "model.requierd: unknown key; did you mean 'required'?" in err
+    assert "unknown town 'Goteborg'; did you mean 'Göteborg'" in err
+
+
+def test_validate_ok():
+    result = runner.invoke(app, ["validate", *map(str, sorted(SCENARIOS.glob("*.yaml")))])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": OK") == len(list(SCENARIOS.glob("*.yaml")))
+
+
+def test_compare_2022_four_and_planned_ten(tmp_path):
+    out = tmp_path / "cmp"
+    args = [
+        "compare",
+        str(SCENARIOS / "offices-2022.yaml"),
+        str(SCENARIOS / "plan-2022-ten.yaml"),
+        "--out",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "comparison.csv")
+    assert table["n_offices"].tolist() == [4, 10]
+    assert table["mean_minutes"].iloc[1] < table["mean_minutes"].iloc[0]
+    assert table["share_within_3h"].iloc[1] > table["share_within_3h"].iloc[0]
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+    counties = pd.read_csv(out / "county_changes.csv", dtype=str).set_index("county_id")
+    assert counties.loc["05"].tolist()[1:] == ["Solna", "Linköping"]  # Östergötland moves
+
+
+def test_infeasible_solve_is_one_message(tmp_path, capsys, monkeypatch):
+    args = [
+        "solve",
+        str(SCENARIOS / "offices-2022.yaml"),
+        "--out",
+        str(tmp_path),
+        "--set",
+        "model.spread={mode: hard, max_minutes: 100}",
+    ]
+    code, err = run_main(args, capsys, monkeypatch)
+    assert code == 2
+    assert "no solution meets the hard criteria" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []

@@ -124,6 +124,7 @@ def test_spopt_san_francisco_pmedian():
     assert mean == pytest.approx(2982.1268579890657, rel=1e-12)
     assert sorted(solution.open_sites) == ["Store_11", "Store_12", "Store_15", "Store_2"]
 
+
 def _san_francisco():
     folder = BENCH / "spopt_tests"
     distances = pd.read_csv(

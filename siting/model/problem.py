@@ -69,6 +69,7 @@ class SitingProblem:
     county_adjacency: NDArray[np.int64]
     client_names: tuple[str, ...] = ()
     site_names: tuple[str, ...] = ()
+    modes: NDArray[np.str_] | None = None  # travel mode per client-site pair, for reports
 
     def __post_init__(self) -> None:
         n, m = len(self.client_ids), len(self.site_ids)
@@ -219,4 +220,5 @@ def build_problem(
         county_adjacency=adjacency,
         client_names=tuple(organizers["name"].astype(str)),
         site_names=tuple(candidates["name"].astype(str)),
+        modes=minutes.mode,
     )

@@ -321,7 +321,7 @@ def _with_prices(problem, settings, solver, solution, prices, office_values) -> 
     criteria: dict[str, float | None] = {}
     if prices:
         for group in hard_groups(settings):
-            if group == "model.p":
+            if group in ("model.p", "model.coverage_minutes"):  # the objective's own terms
                 continue
             relaxed = _relax(settings, group)
             try:

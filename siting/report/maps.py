@@ -14,7 +14,9 @@ import matplotlib
 
 matplotlib.use("Agg", force=False)  # no display needed; a caller's backend wins if set
 
+import geopandas as gpd
 import matplotlib.pyplot as plt
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -214,3 +216,259 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 300) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     return path
+
+
+#: Colour-blind-safe fills for office regions: Okabe-Ito (less black), then Paul Tol's muted.
+REGION_COLOURS = [
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+    "#CC6677",
+    "#332288",
+    "#DDCC77",
+    "#117733",
+    "#88CCEE",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
+]
+
+
+def region_colours(offices: list[str], points: gpd.GeoSeries) -> dict[str, str]:
+    """A colour per office, given north to south so neighbours differ (cycles past 16)."""
+    ordered = sorted(set(offices), key=lambda o: (-points[o].y, o))
+    return {o: REGION_COLOURS[k % len(REGION_COLOURS)] for k, o in enumerate(ordered)}
+
+
+def plot_solution(
+    run,
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    legend: bool = True,
+    colours: dict[str, str] | None = None,
+    scale: float = 1.0,
+) -> tuple[Figure, Axes]:
+    """Draw a solved run: regions coloured by office, offices, facts, organizers.
+
+    Municipalities take the colour of the office serving their organizers (with
+    whole counties this colours each county by its office). Offices are stars
+    (ringed when required), unchosen candidates small circles, SPSM towns blue
+    squares, universities green triangles, organizers dots sized by weight.
+
+    Parameters
+    ----------
+    run
+        A :class:`siting.pipeline.Run`.
+    ax
+        Axes to draw into; a new A4-width figure when omitted.
+    title
+        The title; the scenario's name by default.
+    legend
+        Draw the legend, scale bar, north arrow and source line (off for small multiples).
+    colours
+        Office id -> fill colour, to keep colours equal across several maps.
+    scale
+        Marker size factor (smaller for small multiples).
+
+    Returns
+    -------
+    (Figure, Axes)
+
+    """
+    from matplotlib.patches import Patch
+
+    atlas, solution = run.atlas, run.solution
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 11), layout="constrained")
+    else:
+        fig = ax.figure
+    offices = sorted(solution.offices, key=lambda o: -run.candidates.geometry[o].y)
+    colours = colours or region_colours(offices, run.candidates.geometry)
+    organizers = atlas.organizers.loc[solution.assignment.index]
+    served = (
+        solution.assignment["office"]
+        .groupby(organizers["municipality_id"])
+        .agg(lambda s: s.value_counts().index[0])
+    )
+    fill = atlas.municipalities.index.map(lambda m: colours.get(served.get(m), "#E6E6E6"))
+    atlas.municipalities.plot(
+        ax=ax, color=list(fill), alpha=0.6, edgecolor=COLOURS["municipality_edge"], linewidth=0.25
+    )
+    atlas.counties.boundary.plot(ax=ax, color=COLOURS["county_edge"], linewidth=0.8)
+
+    weights = solution.assignment["weight"].to_numpy()
+    sizes = scale * (3 + 12 * (weights / weights.max() if weights.max() > 0 else 0))
+    organizers.plot(ax=ax, color=COLOURS["organizer"], markersize=sizes, zorder=3)
+
+    spec = atlas.spec.sites
+    sites = atlas.sites
+    spsm = sites[sites["kind"].isin(spec.spsm_kinds)].drop_duplicates("locality_id")
+    universities = sites[sites["kind"].isin(spec.university_kinds)].drop_duplicates("locality_id")
+    universities.plot(
+        ax=ax, marker="^", color=COLOURS["university"], markersize=30 * scale, zorder=4
+    )
+    spsm.plot(
+        ax=ax,
+        marker="s",
+        facecolor="none",
+        edgecolor=COLOURS["spsm"],
+        markersize=90 * scale,
+        linewidth=1.2,
+        zorder=5,
+    )
+    candidates = run.candidates
+    unchosen = candidates[~candidates.index.isin(offices)]
+    unchosen.plot(
+        ax=ax,
+        marker="o",
+        facecolor="white",
+        edgecolor="#777777",
+        markersize=14 * scale,
+        linewidth=0.7,
+        zorder=5,
+    )
+    chosen = candidates.loc[offices]
+    chosen.plot(
+        ax=ax,
+        marker="*",
+        color=[colours[o] for o in offices],
+        edgecolor="black",
+        markersize=260 * scale,
+        linewidth=0.8,
+        zorder=7,
+    )
+    required = chosen[chosen.index.isin(solution.settings.required)]
+    if len(required):
+        required.plot(
+            ax=ax,
+            marker="o",
+            facecolor="none",
+            edgecolor="black",
+            markersize=520 * scale,
+            linewidth=1.2,
+            zorder=6,
+        )
+    for office, row in chosen.iterrows():
+        ax.annotate(
+            row["name"],
+            (row.geometry.x, row.geometry.y),
+            xytext=(7, 5),
+            textcoords="offset points",
+            fontsize=8 * max(scale, 0.75),
+            fontweight="bold",
+            zorder=8,
+            bbox={
+                "boxstyle": "round,pad=0.15",
+                "fc": "white",
+                "ec": colours[office],
+                "alpha": 0.85,
+            },
+        )
+    if legend:
+        handles = [
+            Patch(
+                facecolor=colours[o],
+                alpha=0.6,
+                edgecolor="#555555",
+                label=solution.site_names.get(o, o),
+            )
+            for o in offices
+        ]
+        handles += [
+            Line2D([], [], marker="*", ls="", color="#BBBBBB", mec="black", ms=13, label="Office"),
+            Line2D(
+                [], [], marker="o", ls="", mfc="none", mec="black", ms=14, label="Required office"
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                mfc="white",
+                mec="#777777",
+                ms=5,
+                label="Candidate not chosen",
+            ),
+            Line2D(
+                [], [], marker="s", ls="", mfc="none", mec=COLOURS["spsm"], ms=9, label="SPSM town"
+            ),
+            Line2D(
+                [],
+                [],
+                marker="^",
+                ls="",
+                color=COLOURS["university"],
+                ms=7,
+                label="University (teacher education)",
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="",
+                color=COLOURS["organizer"],
+                ms=4,
+                label="Organizer (size: weight)",
+            ),
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            fontsize=7.5,
+            framealpha=0.9,
+            ncols=2 if len(offices) > 8 else 1,
+        )
+        ax.add_artist(ScaleBar(1, units="m", location="lower left", length_fraction=0.25))
+        north_arrow(ax, x=0.93, y=0.55)
+        kpis = solution.kpis()
+        source = (
+            f"{atlas.spec.attribution} Travel: {run.scenario.travel.backend} backend "
+            f"(estimate). Mean {kpis['mean_minutes']:.0f} min, max {kpis['max_minutes']:.0f} min; "
+            f"{solution.status}, gap {solution.gap:.1e}."
+        )
+        ax.text(
+            1.0,
+            0.0,
+            textwrap.fill(source, 60),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=6,
+            color="#555555",
+        )
+    ax.set_title(title or run.scenario.name, fontsize=11)
+    ax.set_axis_off()
+    return fig, ax
+
+
+def plot_comparison(runs: list, *, columns: int | None = None) -> tuple[Figure, list[Axes]]:
+    """Side-by-side maps of several runs, one panel each."""
+    count = len(runs)
+    columns = columns or min(count, 4)
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3.2 * columns, 5.2 * rows), layout="constrained", squeeze=False
+    )
+    flat = list(axes.ravel())
+    points = pd.concat([run.candidates.geometry for run in runs])
+    points = points[~points.index.duplicated()]
+    colours = region_colours([o for run in runs for o in run.solution.offices], points)
+    for ax, run in zip(flat, runs, strict=False):
+        plot_solution(
+            run,
+            ax=ax,
+            title=textwrap.fill(run.scenario.name, 28),
+            legend=False,
+            colours=colours,
+            scale=0.4,
+        )
+        ax.title.set_fontsize(9)
+    for ax in flat[count:]:
+        ax.set_axis_off()
+    return fig, flat[:count]

@@ -1,0 +1,130 @@
+"""Run a scenario: atlas -> travel minutes -> SitingProblem -> MILP -> Solution.
+
+Each stage is a function of the previous one's result; :func:`run` chains them
+and times each one. Scripts and the CLI call the same function.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import geopandas as gpd
+import pandas as pd
+
+from siting.atlas import Atlas, load_atlas
+from siting.errors import ScenarioError, UnknownNameError
+from siting.model.problem import SitingProblem, build_problem
+from siting.model.solve import solve_problem
+from siting.organizers import organizers_from_register
+from siting.scenario import Scenario
+from siting.solution import Solution
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """A solved scenario with everything needed to report it."""
+
+    scenario: Scenario
+    atlas: Atlas
+    candidates: gpd.GeoDataFrame
+    problem: SitingProblem
+    solution: Solution
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def required(self) -> list[str]:
+        """Site ids the scenario fixed open."""
+        return list(self.solution.settings.required)
+
+
+@lru_cache(maxsize=8)
+def _atlas(manifest: str | None, weight: str, register: str | None, min_population) -> Atlas:
+    atlas = load_atlas(manifest, organizer_weight=weight, min_population=min_population)
+    if register:
+        organizers = organizers_from_register(register, atlas.crs)
+        atlas = load_atlas(manifest, organizers=organizers, min_population=min_population)
+    return atlas
+
+
+def load_scenario_atlas(scenario: Scenario) -> Atlas:
+    """The atlas a scenario asks for (cached per process)."""
+    data = scenario.data
+    return _atlas(data.manifest, data.organizer_weight, data.school_register, data.min_population)
+
+
+def resolve_sites(
+    scenario: Scenario, atlas: Atlas
+) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """Candidates with every required town included, and required/forbidden as ids.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown or ambiguous town names, by field, with the closest names.
+
+    """
+    problems = []
+    ids: dict[str, list[str]] = {"required": [], "forbidden": []}
+    for name in ids:
+        for town in getattr(scenario.model, name):
+            try:
+                ids[name].append(
+                    town if town in atlas.candidates.index else atlas.locality_id(town)
+                )
+            except UnknownNameError as exc:
+                problems.append(f"model.{name}: {exc}")
+    if problems:
+        raise ScenarioError("; ".join(problems))
+    candidates = atlas.candidates
+    extra = [i for i in ids["required"] if i not in candidates.index]
+    if extra:
+        added = atlas.localities.loc[
+            extra, ["name", "municipality_id", "county_id", "population", "geometry"]
+        ].assign(reasons="required")
+        added.index.name = "candidate_id"
+        candidates = pd.concat([candidates, added]).sort_index()
+        log.info("added required towns to the candidates: %s", ", ".join(extra))
+    forbidden = [i for i in ids["forbidden"] if i in candidates.index]
+    return candidates, ids["required"], forbidden
+
+
+def run(
+    scenario: Scenario,
+    *,
+    prices: bool = True,
+    office_values: bool = False,
+) -> Run:
+    """Solve a scenario.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario (see :func:`siting.scenario.load_scenario`).
+    prices
+        Also compute the price of each hard criterion (one extra solve each).
+    office_values
+        Also compute the objective with each office closed (one solve each).
+
+    """
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    atlas = load_scenario_atlas(scenario)
+    candidates, required, forbidden = resolve_sites(scenario, atlas)
+    seconds["atlas_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    problem = build_problem(atlas, travel=scenario.travel, candidates=candidates)
+    seconds["travel_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    settings = scenario.model.model_copy(update={"required": required, "forbidden": forbidden})
+    solution = solve_problem(
+        problem, settings, scenario.solver, prices=prices, office_values=office_values
+    )
+    seconds["solve_s"] = time.perf_counter() - started
+    return Run(scenario, atlas, candidates, problem, solution, seconds)

@@ -1,0 +1,177 @@
+"""Scenario files: YAML validated by a schema, every problem reported at once, by field.
+
+A scenario says which data (atlas, organizers, candidates), how travel is
+timed, what to optimise under which criteria, which solver, and which outputs.
+Defaults live in the settings models (:mod:`siting.config`); a scenario only
+states what differs. Town names (``model.required``, ``model.forbidden``) are
+resolved against the atlas when the scenario is run.
+
+Dotted overrides change any field before validation: ``model.p=8``,
+``travel.estimate.speed_kmh=80``, ``model.spsm.mode=hard``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from siting.config import ModelSettings, SolverSettings, TravelSettings
+from siting.errors import ScenarioError
+
+FORMATS = ("csv", "gpkg", "png", "svg", "pdf", "html", "json")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataSection(_Section):
+    """Which atlas, organizers and candidates."""
+
+    manifest: str | None = Field(None, description="Atlas manifest; the shipped Sweden if empty.")
+    organizer_weight: Literal["one", "population_estimate"] = "one"
+    school_register: str | None = Field(
+        None, description="Folder of a saved school-unit register: real organizers."
+    )
+    min_population: int | None = Field(None, ge=0, description="Candidate towns threshold.")
+
+
+class OutputSection(_Section):
+    """Which files ``siting solve`` writes."""
+
+    formats: list[Literal["csv", "gpkg", "png", "svg", "pdf", "html", "json"]] = Field(
+        default_factory=lambda: list(FORMATS)
+    )
+    dpi: int = Field(300, ge=50, le=1200)
+
+
+class Scenario(_Section):
+    """A scenario file."""
+
+    name: str
+    question: str = ""
+    data: DataSection = DataSection()
+    travel: TravelSettings = TravelSettings()
+    model: ModelSettings = ModelSettings()
+    solver: SolverSettings = SolverSettings()
+    outputs: OutputSection = OutputSection()
+
+    def digest(self) -> str:
+        """A short hash of everything that defines the scenario's result."""
+        payload = self.model_dump(mode="json", exclude={"outputs", "question"})
+        text = json.dumps(payload, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any]) -> dict:
+    """Set dotted fields (``"model.p=8"`` or ``{"model.p": 8}``) in a raw scenario dict."""
+    items = (
+        overrides.items()
+        if isinstance(overrides, dict)
+        else [_split_override(text) for text in overrides]
+    )
+    result = json.loads(json.dumps(raw))  # deep copy of plain data
+    for path, value in items:
+        keys = path.split(".")
+        node = result
+        for key in keys[:-1]:
+            child = node.get(key)
+            if not isinstance(child, dict):
+                child = {}
+                node[key] = child
+            node = child
+        node[keys[-1]] = value
+    return result
+
+
+def _split_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise ScenarioError(f"override {text!r}: write it as field.path=value, e.g. model.p=8")
+    path, value = text.split("=", 1)
+    return path.strip(), _parse_value(value.strip())
+
+
+def _allowed_keys(location: tuple) -> list[str]:
+    """Field names allowed at a location of the schema (for suggestions)."""
+    model: type[BaseModel] = Scenario
+    for part in location[:-1]:
+        field = model.model_fields.get(str(part))
+        if field is None or not isinstance(field.annotation, type):
+            return []
+        annotation = field.annotation
+        if not issubclass(annotation, BaseModel):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _message(error: dict) -> str:
+    location = tuple(error["loc"])
+    path = ".".join(str(p) for p in location) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        allowed = _allowed_keys(location)
+        close = difflib.get_close_matches(str(location[-1]), allowed, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
+        return f"{path}: unknown key{hint}"
+    value = error.get("input")
+    shown = "" if isinstance(value, dict) else f", got {value!r}"
+    return f"{path}: {error['msg']}{shown}"
+
+
+def validate_scenario(raw: Any, source: str = "scenario") -> Scenario:
+    """Validate a raw scenario mapping; raise one ScenarioError listing every problem."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(
+            f"{source}: a scenario is a mapping of sections, got {type(raw).__name__}"
+        )
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_message(e) for e in exc.errors()]
+        listed = "\n".join(f"  - {p}" for p in problems)
+        raise ScenarioError(f"{len(problems)} problem(s) in {source}:\n{listed}") from None
+
+
+def load_scenario(
+    path: str | Path, overrides: list[str] | dict[str, Any] | None = None
+) -> Scenario:
+    """Read a scenario YAML file, apply dotted overrides, validate.
+
+    Raises
+    ------
+    ScenarioError
+        A missing or unreadable file, or every problem in it, by field path.
+
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"scenario file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    scenario = validate_scenario(raw, str(path))
+    if scenario.data.manifest and not Path(scenario.data.manifest).is_absolute():
+        resolved = (path.parent / scenario.data.manifest).resolve()
+        data = scenario.data.model_copy(update={"manifest": str(resolved)})
+        scenario = scenario.model_copy(update={"data": data})
+    if scenario.data.school_register and not Path(scenario.data.school_register).is_absolute():
+        resolved = (path.parent / scenario.data.school_register).resolve()
+        data = scenario.data.model_copy(update={"school_register": str(resolved)})
+        scenario = scenario.model_copy(update={"data": data})
+    return scenario

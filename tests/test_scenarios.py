@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import yaml
+
+from siting.errors import InfeasibleError, ScenarioError
+from siting.pipeline import run
+from siting.report.outputs import write_outputs
+from siting.scenario import apply_overrides, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def write(tmp_path, document, name="s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_shipped_scenarios_exist_and_say_what_they_answer():
+    names = {p.stem for p in SHIPPED}
+    assert {
+        "offices-2022",
+        "plan-2022-ten",
+        "optimized-four",
+        "optimized-ten",
+        "fewest-day-trip",
+        "no-county-rule",
+    } <= names
+    for path in SHIPPED:
+        assert path.read_text(encoding="utf-8").startswith("# Question:"), path
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_shipped_scenario_solves(path):
+    result = run(load_scenario(path, ["solver.time_limit_s=60"]), prices=False)
+    assert result.solution.status == "optimal"
+    assert result.solution.kpis()["organizers"] == 290
+
+
+def test_offices_2022_values():
+    result = run(load_scenario(ROOT / "scenarios" / "offices-2022.yaml"), prices=False)
+    names = sorted(result.solution.office_table()["name"])
+    assert names == ["Härnösand", "Luleå", "Malmö", "Solna"]
+    assignment = result.solution.assignment
+    # counties served whole: one office per county
+    assert (assignment.groupby("county_id")["office"].nunique() == 1).all()
+    lulea = result.atlas.locality_id("Luleå")
+    assert set(assignment.loc[assignment["office"] == lulea, "county_id"]) == {"25", "24"}
+
+
+def test_overrides_change_fields():
+    raw = {"name": "x", "model": {"p": 4}}
+    assert apply_overrides(raw, ["model.p=8", "model.spsm.mode=hard"])["model"] == {
+        "p": 8,
+        "spsm": {"mode": "hard"},
+    }
+    assert raw["model"] == {"p": 4}  # the input is not changed
+    with pytest.raises(ScenarioError, match=r"write it as field\.path=value"):
+        apply_overrides(raw, ["model.p"])
+
+
+def test_every_problem_reported_by_field(tmp_path):
+    path = write(
+        tmp_path,
+        {
+            "name": "bad",
+            "model": {"p": "ten", "objectve": "median", "spsm": {"mode": "sometimes"}},
+            "solver": {"time_limit_s": -1},
+            "travel": {"estimate": {"speed_kmh": -5}},
+        },
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert message.startswith(f"5 problem(s) in {path}")
+    assert "model.p: Input should be a valid integer" in message and "'ten'" in message
+    assert "model.objectve: unknown key; did you mean 'objective'?" in message
+    assert "model.spsm.mode: Input should be 'off', 'hard' or 'soft'" in message
+    assert "solver.time_limit_s: Input should be greater than 0" in message
+    assert "travel.estimate.speed_kmh: Input should be greater than 0" in message
+
+
+def test_missing_and_malformed_files(tmp_path):
+    with pytest.raises(ScenarioError, match=r"scenario file not found: .*nope\.yaml"):
+        load_scenario(tmp_path / "nope.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="not valid YAML"):
+        load_scenario(broken)
+
+
+def test_unknown_town_is_named_with_suggestion(tmp_path):
+    path = write(tmp_path, {"name": "x", "model": {"p": 2, "required": ["Lulea", "Solna"]}})
+    with pytest.raises(
+        ScenarioError,
+        match=r"model.required: unknown town 'Lulea'; did you "
+        r"mean 'Luleå'",
+    ):
+        run(load_scenario(path))
+
+
+def test_required_town_below_threshold_becomes_candidate(tmp_path):
+    path = write(tmp_path, {"name": "x", "model": {"p": 2, "required": ["Kiruna"]}})
+    result = run(load_scenario(path), prices=False)
+    assert result.atlas.locality_id("Kiruna") in result.solution.offices
+
+
+def test_infeasible_scenario_is_diagnosed(tmp_path):
+    path = write(
+        tmp_path, {"name": "x", "model": {"p": 2, "spread": {"mode": "hard", "max_minutes": 220}}}
+    )
+    with pytest.raises(
+        InfeasibleError,
+        match=r"model.p=2, model.spread.max_minutes=220 cannot "
+        r"hold together",
+    ) as info:
+        run(load_scenario(path))
+    assert set(info.value.restoring) == {"model.p", "model.spread.max_minutes"}
+    # no number of offices helps when a town is beyond the limit from every candidate
+    with pytest.raises(
+        InfeasibleError,
+        match=r"from every candidate: Pajala \(152 min\), "
+        r"Kiruna \(214 min\)",
+    ):
+        run(load_scenario(path, ["model.spread.max_minutes=150"]))
+
+
+def test_outputs_are_complete_and_consistent(tmp_path):
+    result = run(load_scenario(ROOT / "scenarios" / "offices-2022.yaml"))
+    paths = write_outputs(result, tmp_path / "out")
+    names = sorted(p.name for p in paths)
+    assert names == [
+        "assignments.csv",
+        "map.pdf",
+        "map.png",
+        "map.svg",
+        "offices.csv",
+        "regions.gpkg",
+        "report.html",
+        "summary.json",
+    ]
+    offices = pd.read_csv(tmp_path / "out" / "offices.csv", dtype={"county_id": str})
+    assert set(offices["name"]) == {"Luleå", "Härnösand", "Solna", "Malmö"}
+    assert offices["organizers"].sum() == 290
+    assignments = pd.read_csv(tmp_path / "out" / "assignments.csv")
+    assert len(assignments) == 290 and set(assignments["mode"]) == {"road", "road+ferry"}
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "optimal"
+    assert summary["kpis"]["offices"] == 4
+    assert summary["objective"] == pytest.approx(result.solution.objective)
+    layers = gpd.list_layers(tmp_path / "out" / "regions.gpkg")["name"].tolist()
+    assert layers == ["counties", "organizers", "offices", "assignment_lines"]
+    counties = gpd.read_file(tmp_path / "out" / "regions.gpkg", layer="counties")
+    assert counties.crs.to_epsg() == 3006 and len(counties) == 21
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert 'data-kpi="offices">4<' in html and "data:image/png;base64," in html
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch):
+    result = run(load_scenario(ROOT / "scenarios" / "offices-2022.yaml"), prices=False)
+    out = tmp_path / "out"
+    write_outputs(result, out, ["csv"])
+    before = (out / "offices.csv").read_bytes()
+
+    import siting.report.outputs as outputs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outputs, "render_report", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        write_outputs(result, out, ["csv", "html"])
+    assert (out / "offices.csv").read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "offices.csv"]
