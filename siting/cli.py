@@ -95,7 +95,9 @@ def _print_solution(result) -> None:
     table = Table(title=f"{result.scenario.name}: {solution.status}, gap {solution.gap:.1e}")
     for column in ("office", "organizers", "mean min", "max min"):
         table.add_column(column, justify="left" if column == "office" else "right")
-    for _, row in solution.office_table().iterrows():
+    from siting.report.tables import offices_table
+
+    for _, row in offices_table(result).iterrows():
         table.add_row(
             row["name"],
             str(row["organizers"]),

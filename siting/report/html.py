@@ -54,7 +54,7 @@ def render_report(run: Run, map_png: bytes) -> str:
         f'<tr><th>{e(KPI_LABELS[k])}</th><td class="num" data-kpi="{k}">{_format(k, v)}</td></tr>'
         for k, v in kpis.items()
     )
-    offices = offices_table(run).drop(columns=["counties"])
+    offices = offices_table(run).drop(columns=["counties", "county_id"])
     offices_html = offices.to_html(
         classes="offices", border=0, na_rep="unknown", float_format=lambda v: f"{v:,.1f}"
     )
@@ -99,7 +99,7 @@ status <span id="status">{e(solution.status)}</span> Â· gap {solution.gap:.2e} Â
 <img id="map" alt="Map of the offices and the regions they serve"
  src="data:image/png;base64,{image}">
 <h2>Offices</h2>
-{offices_html}
+<div style="overflow-x:auto">{offices_html}</div>
 <h2>Objective</h2>
 <table>{parts}</table>
 <h2>Price of each hard criterion</h2>

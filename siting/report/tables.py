@@ -26,6 +26,8 @@ def offices_table(run: Run) -> pd.DataFrame:
     )
     table["county"] = table["county_id"].map(county_names)
     table.index.name = "site_id"
+    northing = run.candidates.geometry.y.reindex(table.index)
+    table = table.loc[northing.sort_values(ascending=False).index]  # north to south
     columns = [
         "name",
         "county_id",
