@@ -115,6 +115,7 @@ class AtlasSpec(_Strict):
     sites: SitesSpec
     candidates: CandidatesSpec = CandidatesSpec()
     ferries: list[FerrySpec] = Field(default_factory=list)
+    rail: TableSpec | None = None
     attribution: str = ""
 
 
@@ -138,7 +139,7 @@ def read_manifest(path: str | Path) -> tuple[AtlasSpec, Path]:
     return spec, path.parent
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Atlas:
     """Regions, places and facts of one country, in one projected CRS.
 
@@ -181,6 +182,13 @@ class Atlas:
     def crs(self) -> str:
         """The projected CRS every table is in."""
         return self.spec.crs
+
+    @property
+    def rail_file(self) -> Path | None:
+        """The rail line file the manifest names, if any."""
+        if self.spec.rail is None or self.source is None:
+            return None
+        return self.source.parent / self.spec.rail.file
 
     @cached_property
     def _names(self) -> dict[str, list[str]]:

@@ -31,11 +31,29 @@ class EstimateSettings(_Settings):
     access_min: float = Field(0.0, ge=0, description="Fixed minutes added to every trip.")
 
 
+class RailSettings(_Settings):
+    """The rail leg of door-to-door trips.
+
+    ``speed_factor`` multiplies every calibrated line speed (1.2 = 20 % faster
+    trains). ``transfer_min`` is added at each end of a rail leg (walking,
+    waiting, changing from road to train): an estimate, 15 minutes by default.
+    """
+
+    speed_factor: float = Field(1.0, gt=0, le=5)
+    transfer_min: float = Field(15.0, ge=0)
+
+
 class TravelSettings(_Settings):
-    """How travel minutes are computed."""
+    """How travel minutes are computed.
+
+    ``modes``: ``[road]`` (the road backend alone) or ``[road, rail]`` (the
+    better of road alone and road to a station, rail, and road on).
+    """
 
     backend: str = Field("estimate", pattern="^(estimate)$")
+    modes: list[Literal["road", "rail"]] = Field(default_factory=lambda: ["road"])
     estimate: EstimateSettings = EstimateSettings()
+    rail: RailSettings = RailSettings()
 
 
 Mode = Literal["off", "hard", "soft"]

@@ -150,7 +150,7 @@ def test_outputs_are_complete_and_consistent(tmp_path):
     assert set(offices["name"]) == {"Luleå", "Härnösand", "Solna", "Malmö"}
     assert offices["organizers"].sum() == 290
     assignments = pd.read_csv(tmp_path / "out" / "assignments.csv")
-    assert len(assignments) == 290 and set(assignments["mode"]) == {"road", "road+ferry"}
+    assert len(assignments) == 290 and set(assignments["mode"]) == {"road", "road+ferry", "rail"}
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "optimal"
     assert summary["kpis"]["offices"] == 4

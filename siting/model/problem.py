@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 from siting.atlas import Atlas
 from siting.config import TravelSettings
 from siting.errors import DataError
-from siting.travel.estimate import estimate_matrix
 from siting.travel.matrix import TravelTimeMatrix
+from siting.travel.multimodal import rail_network, travel_matrix
 
 log = logging.getLogger(__name__)
 
@@ -186,15 +186,20 @@ def build_problem(
     travel = travel or TravelSettings()
     organizers = atlas.organizers if organizers is None else organizers
     candidates = atlas.candidates if candidates is None else candidates
-    minutes = estimate_matrix(atlas, organizers, candidates, travel.estimate)
-    site_minutes = estimate_matrix(atlas, candidates, candidates, travel.estimate)
+    minutes = travel_matrix(atlas, organizers, candidates, travel)
+    site_minutes = travel_matrix(atlas, candidates, candidates, travel)
+    network = rail_network(atlas)
+    site_rail = None
+    if network is not None:
+        intercity = network.stations.index[network.stations["intercity"]]
+        site_rail = candidates.index.isin(list(intercity))
 
     spec = atlas.spec.sites
     spsm_places = set(atlas.sites.loc[atlas.sites["kind"].isin(spec.spsm_kinds), "locality_id"])
     universities = atlas.sites[atlas.sites["kind"].isin(spec.university_kinds)]
     universities = universities.drop_duplicates("locality_id")
     if len(universities):
-        to_university = estimate_matrix(atlas, candidates, universities, travel.estimate)
+        to_university = travel_matrix(atlas, candidates, universities, travel)
         university_minutes = to_university.minutes.min(axis=1)
     else:
         university_minutes = np.full(len(candidates), np.inf)
@@ -214,7 +219,7 @@ def build_problem(
         client_county=organizers["county_id"].map(county_position).to_numpy(dtype=np.int64),
         site_county=candidates["county_id"].map(county_position).to_numpy(dtype=np.int64),
         site_spsm=candidates.index.isin(list(spsm_places)),
-        site_rail=None,
+        site_rail=site_rail,
         site_university_minutes=university_minutes,
         site_minutes=site_minutes.minutes,
         county_adjacency=adjacency,

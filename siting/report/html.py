@@ -79,11 +79,16 @@ def render_report(run: Run, map_png: bytes) -> str:
     seconds = ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in run.seconds.items())
     image = base64.b64encode(map_png).decode("ascii")
     estimate = (
-        "Travel minutes come from the <em>estimate</em> backend (straight line × circuity ÷ "
+        "Road minutes come from the <em>estimate</em> backend (straight line × circuity ÷ "
         "speed, ferries for Gotland): an estimate, not a route-planner time."
         if scenario.travel.backend == "estimate"
         else ""
     )
+    if "rail" in scenario.travel.modes:
+        estimate += (
+            " Rail legs use line speeds calibrated to published fastest times, plus "
+            f"{scenario.travel.rail.transfer_min:g} minutes' transfer at each end."
+        )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -35,7 +35,50 @@ COLOURS = {
     "county_edge": "#333333",
     "municipality_edge": "#BBBBBB",
     "land": "#F4F1EA",
+    "rail": "#6B3F1F",
 }
+
+
+def rail_lines(atlas: Atlas) -> gpd.GeoDataFrame | None:
+    """The rail segments as lines (intercity flag per segment), or None without rail data."""
+    from shapely.geometry import LineString
+
+    from siting.travel.multimodal import rail_network
+
+    network = rail_network(atlas)
+    if network is None:
+        return None
+    points = network.stations.geometry
+    intercity = {line.name: line.intercity for line in network.spec.lines}
+    segments = network.segments
+    return gpd.GeoDataFrame(
+        {"line": segments["line"], "intercity": segments["line"].map(intercity)},
+        geometry=[
+            LineString([points[a], points[b]])
+            for a, b in zip(segments["a"], segments["b"], strict=True)
+        ],
+        crs=atlas.crs,
+    )
+
+
+def draw_rail(atlas: Atlas, ax: Axes, *, scale: float = 1.0) -> bool:
+    """Draw the rail network (dashed where only regional trains run); False without data."""
+    lines = rail_lines(atlas)
+    if lines is None:
+        return False
+    lines[lines["intercity"]].plot(ax=ax, color=COLOURS["rail"], linewidth=1.1 * scale, zorder=2)
+    lines[~lines["intercity"]].plot(
+        ax=ax, color=COLOURS["rail"], linewidth=0.9 * scale, linestyle="--", zorder=2
+    )
+    return True
+
+
+def rail_legend() -> list[Line2D]:
+    """Legend entries of :func:`draw_rail`."""
+    return [
+        Line2D([], [], color=COLOURS["rail"], lw=1.1, label="Railway, intercity"),
+        Line2D([], [], color=COLOURS["rail"], lw=0.9, ls="--", label="Railway, regional only"),
+    ]
 
 
 def north_arrow(ax: Axes, *, x: float = 0.93, y: float = 0.93) -> None:
@@ -78,6 +121,7 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
         ax=ax, facecolor=COLOURS["land"], edgecolor=COLOURS["municipality_edge"], linewidth=0.3
     )
     atlas.counties.boundary.plot(ax=ax, color=COLOURS["county_edge"], linewidth=0.8)
+    has_rail = draw_rail(atlas, ax)
     atlas.organizers.plot(ax=ax, color=COLOURS["organizer"], markersize=4, zorder=3)
 
     spec = atlas.spec.sites
@@ -192,6 +236,8 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
             label=f"{atlas.spec.terms.get('municipality', 'municipality').capitalize()} border",
         ),
     ]
+    if has_rail:
+        handles += rail_legend()
     ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
     ax.add_artist(ScaleBar(1, units="m", location="lower left", length_fraction=0.25))
     north_arrow(ax, x=0.93, y=0.55)
@@ -301,6 +347,7 @@ def plot_solution(
         ax=ax, color=list(fill), alpha=0.6, edgecolor=COLOURS["municipality_edge"], linewidth=0.25
     )
     atlas.counties.boundary.plot(ax=ax, color=COLOURS["county_edge"], linewidth=0.8)
+    has_rail = draw_rail(atlas, ax, scale=max(scale, 0.6))
 
     weights = solution.assignment["weight"].to_numpy()
     sizes = scale * (3 + 12 * (weights / weights.max() if weights.max() > 0 else 0))
@@ -417,6 +464,8 @@ def plot_solution(
                 label="Organizer (size: weight)",
             ),
         ]
+        if has_rail:
+            handles += rail_legend()
         ax.legend(
             handles=handles,
             loc="upper left",
@@ -428,8 +477,9 @@ def plot_solution(
         north_arrow(ax, x=0.93, y=0.55)
         kpis = solution.kpis()
         source = (
-            f"{atlas.spec.attribution} Travel: {run.scenario.travel.backend} backend "
-            f"(estimate). Mean {kpis['mean_minutes']:.0f} min, max {kpis['max_minutes']:.0f} min; "
+            f"{atlas.spec.attribution} Travel: {' + '.join(run.scenario.travel.modes)} "
+            f"(road minutes estimated). Mean {kpis['mean_minutes']:.0f} min, "
+            f"max {kpis['max_minutes']:.0f} min; "
             f"{solution.status}, gap {solution.gap:.1e}."
         )
         ax.text(

@@ -1,0 +1,106 @@
+"""Door-to-door minutes: the better of road alone and road + rail + road.
+
+Rail trips are composed as min-plus products over labelled matrices, all at
+once with numpy: ``min over stations s, t of road(i, s) + transfer + rail(s, t)
++ transfer + road(t, j)``. The chosen mode is kept per pair.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+import geopandas as gpd
+import numpy as np
+from numpy.typing import NDArray
+
+from siting.atlas import Atlas
+from siting.config import TravelSettings
+from siting.travel.estimate import estimate_matrix
+from siting.travel.matrix import TravelTimeMatrix
+from siting.travel.rail import RailNetwork, load_rail
+
+log = logging.getLogger(__name__)
+
+#: Rows per block in min-plus products (bounds memory at rows x k x m floats).
+BLOCK_ROWS = 256
+
+
+def min_plus(
+    left: NDArray[np.float64], right: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """The min-plus product ``out[i, j] = min_k left[i, k] + right[k, j]`` and its argmin k."""
+    out = np.empty((left.shape[0], right.shape[1]))
+    best = np.empty((left.shape[0], right.shape[1]), dtype=np.int64)
+    for start in range(0, left.shape[0], BLOCK_ROWS):
+        total = left[start : start + BLOCK_ROWS, :, None] + right[None, :, :]
+        best[start : start + BLOCK_ROWS] = total.argmin(axis=1)
+        out[start : start + BLOCK_ROWS] = np.take_along_axis(
+            total, best[start : start + BLOCK_ROWS, None, :], axis=1
+        )[:, 0, :]
+    return out, best
+
+
+@lru_cache(maxsize=4)
+def _network(atlas: Atlas) -> RailNetwork | None:
+    return None if atlas.rail_file is None else load_rail(atlas, atlas.rail_file)
+
+
+def rail_network(atlas: Atlas) -> RailNetwork | None:
+    """The atlas's rail network (loaded once per atlas), or None when it has none."""
+    return _network(atlas)
+
+
+def travel_matrix(
+    atlas: Atlas,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    settings: TravelSettings | None = None,
+) -> TravelTimeMatrix:
+    """Door-to-door minutes from every origin to every destination.
+
+    Parameters
+    ----------
+    atlas
+        CRS, ferries and the rail network.
+    origins, destinations
+        Points with ``county_id``, indexed by id.
+    settings
+        Modes, road estimate, rail speed factor and transfer minutes.
+
+    Returns
+    -------
+    TravelTimeMatrix
+        Minutes and, per pair, the mode: ``road``, ``road+ferry`` or ``rail``
+        (road to a station, rail, road on).
+
+    """
+    settings = settings or TravelSettings()
+    road = estimate_matrix(atlas, origins, destinations, settings.estimate)
+    if "rail" not in settings.modes:
+        return road
+    network = rail_network(atlas)
+    if network is None:
+        from siting.errors import ScenarioError
+
+        raise ScenarioError("travel.modes: rail needs a rail line file in the atlas manifest")
+    stations = network.stations.assign(
+        county_id=atlas.localities.loc[network.stations.index, "county_id"].to_numpy()
+    )
+    to_station = estimate_matrix(atlas, origins, stations, settings.estimate)
+    from_station = estimate_matrix(atlas, stations, destinations, settings.estimate)
+    rail = network.matrix(settings.rail.speed_factor).minutes
+    transfer = settings.rail.transfer_min
+    to_exit, exit_station = min_plus(to_station.minutes + transfer, rail)  # origin -> exit
+    via_rail, last = min_plus(to_exit, from_station.minutes + transfer)
+    rows = np.arange(len(origins))[:, None]
+    exit_used = last  # the station where the rail leg ends, per pair
+    entry_used = exit_station[rows, exit_used]  # the station where it starts
+    ferry = (to_station.mode[rows, entry_used] == "road+ferry") | (
+        from_station.mode[exit_used, np.arange(len(destinations))[None, :]] == "road+ferry"
+    )
+    rail_wins = via_rail < road.minutes
+    minutes = np.where(rail_wins, via_rail, road.minutes)
+    mode = np.where(rail_wins, np.where(ferry, "rail+ferry", "rail"), road.mode)
+    log.info("door-to-door %d x %d: rail faster for %d pairs", *minutes.shape, int(rail_wins.sum()))
+    return TravelTimeMatrix(road.origins, road.destinations, minutes, mode.astype(str))
