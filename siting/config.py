@@ -54,6 +54,7 @@ class TravelSettings(_Settings):
     modes: list[Literal["road", "rail"]] = Field(default_factory=lambda: ["road"])
     estimate: EstimateSettings = EstimateSettings()
     rail: RailSettings = RailSettings()
+    cache: bool = Field(True, description="Reuse matrices from the cache (siting/travel/cache.py).")
 
 
 Mode = Literal["off", "hard", "soft"]

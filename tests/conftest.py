@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from siting.atlas import default_data_dir, load_atlas
+
+# The travel cache of the tests lives in a fresh temporary folder, never in the home folder.
+os.environ["SITING_CACHE_DIR"] = tempfile.mkdtemp(prefix="siting-test-cache-")
 
 
 @pytest.fixture(scope="session")

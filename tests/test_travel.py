@@ -110,3 +110,41 @@ def test_matrix_labels_must_be_unique():
         TravelTimeMatrix(("a", "a"), ("b",), np.zeros((2, 1)))
     with pytest.raises(DataError, match=r"shape \(1, 1\), labels say \(2, 1\)"):
         TravelTimeMatrix(("a", "b"), ("c",), np.zeros((1, 1)))
+
+
+def test_cache_returns_the_same_matrix_and_keys_on_inputs(sweden, tmp_path):
+    from siting.config import TravelSettings
+    from siting.travel.cache import cached_travel_matrix, matrix_key
+
+    settings = TravelSettings(modes=["road", "rail"])
+    first = cached_travel_matrix(
+        sweden, sweden.organizers, sweden.candidates, settings, folder=tmp_path
+    )
+    files = list(tmp_path.glob("*.parquet"))
+    assert len(files) == 1
+    again = cached_travel_matrix(
+        sweden, sweden.organizers, sweden.candidates, settings, folder=tmp_path
+    )
+    assert again.origins == first.origins and again.destinations == first.destinations
+    np.testing.assert_array_equal(again.minutes, first.minutes)
+    np.testing.assert_array_equal(again.mode, first.mode)
+    slower = TravelSettings(modes=["road", "rail"], estimate=EstimateSettings(speed_kmh=80))
+    assert matrix_key(sweden, sweden.organizers, sweden.candidates, slower) != files[0].stem
+    fewer = sweden.organizers.iloc[:10]
+    assert matrix_key(sweden, fewer, sweden.candidates, settings) != files[0].stem
+
+
+def test_damaged_cache_entry_is_recomputed(sweden, tmp_path):
+    from siting.config import TravelSettings
+    from siting.travel.cache import cached_travel_matrix, matrix_key
+
+    settings = TravelSettings()
+    key = matrix_key(sweden, sweden.organizers, sweden.candidates, settings)
+    (tmp_path / f"{key}.parquet").write_bytes(b"not parquet")
+    matrix = cached_travel_matrix(
+        sweden, sweden.organizers, sweden.candidates, settings, folder=tmp_path
+    )
+    assert matrix.minutes.shape == (290, 73)
+    assert cached_travel_matrix(
+        sweden, sweden.organizers, sweden.candidates, settings, folder=tmp_path
+    ).minutes.shape == (290, 73)

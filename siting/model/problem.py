@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from siting.atlas import Atlas
 from siting.config import TravelSettings
 from siting.errors import DataError
+from siting.travel.cache import cached_travel_matrix
 from siting.travel.matrix import TravelTimeMatrix
 from siting.travel.multimodal import rail_network, travel_matrix
 
@@ -186,8 +187,9 @@ def build_problem(
     travel = travel or TravelSettings()
     organizers = atlas.organizers if organizers is None else organizers
     candidates = atlas.candidates if candidates is None else candidates
-    minutes = travel_matrix(atlas, organizers, candidates, travel)
-    site_minutes = travel_matrix(atlas, candidates, candidates, travel)
+    matrix = cached_travel_matrix if travel.cache else travel_matrix
+    minutes = matrix(atlas, organizers, candidates, travel)
+    site_minutes = matrix(atlas, candidates, candidates, travel)
     network = rail_network(atlas)
     site_rail = None
     if network is not None:
@@ -199,7 +201,7 @@ def build_problem(
     universities = atlas.sites[atlas.sites["kind"].isin(spec.university_kinds)]
     universities = universities.drop_duplicates("locality_id")
     if len(universities):
-        to_university = travel_matrix(atlas, candidates, universities, travel)
+        to_university = matrix(atlas, candidates, universities, travel)
         university_minutes = to_university.minutes.min(axis=1)
     else:
         university_minutes = np.full(len(candidates), np.inf)
