@@ -5,9 +5,10 @@ Scenario files (issue "Scenarios") embed these models; scripts pass them directl
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Settings(BaseModel):
@@ -41,6 +42,22 @@ class RailSettings(_Settings):
 
     speed_factor: float = Field(1.0, gt=0, le=5)
     transfer_min: float = Field(15.0, ge=0)
+    source: Literal["lines", "gtfs"] = "lines"
+    gtfs_feed: str | None = Field(None, description="GTFS folder or .zip (source: gtfs).")
+    gtfs_date: dt.date | None = Field(None, description="Service date (source: gtfs).")
+    gtfs_window: tuple[str, str] = ("06:00:00", "20:00:00")
+
+    @model_validator(mode="after")
+    def _gtfs_complete(self) -> RailSettings:
+        if self.source == "gtfs" and (self.gtfs_feed is None or self.gtfs_date is None):
+            raise ValueError("source gtfs needs gtfs_feed and gtfs_date")
+        return self
+
+
+class RoadSettings(_Settings):
+    """The ``roads`` backend: an OSM XML extract (see siting/travel/roads.py)."""
+
+    osm_file: str | None = None
 
 
 class TravelSettings(_Settings):
@@ -50,11 +67,18 @@ class TravelSettings(_Settings):
     better of road alone and road to a station, rail, and road on).
     """
 
-    backend: str = Field("estimate", pattern="^(estimate)$")
+    backend: Literal["estimate", "roads"] = "estimate"
     modes: list[Literal["road", "rail"]] = Field(default_factory=lambda: ["road"])
     estimate: EstimateSettings = EstimateSettings()
+    roads: RoadSettings = RoadSettings()
     rail: RailSettings = RailSettings()
     cache: bool = Field(True, description="Reuse matrices from the cache (siting/travel/cache.py).")
+
+    @model_validator(mode="after")
+    def _roads_complete(self) -> TravelSettings:
+        if self.backend == "roads" and self.roads.osm_file is None:
+            raise ValueError("backend roads needs roads.osm_file")
+        return self
 
 
 Mode = Literal["off", "hard", "soft"]

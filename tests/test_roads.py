@@ -115,3 +115,18 @@ def test_missing_and_broken_files(tmp_path):
     broken.write_text("<osm><node", encoding="utf-8")
     with pytest.raises(DataError, match="not a readable OSM XML file"):
         road_graph_from_xml(broken)
+
+
+def test_roads_backend_by_name(graph, tmp_path, sweden):
+    from siting.config import RoadSettings, TravelSettings
+    from siting.travel.multimodal import road_leg
+
+    path = tmp_path / "area.osm"
+    path.write_text(osm_xml(), encoding="utf-8")
+    settings = TravelSettings(backend="roads", roads=RoadSettings(osm_file=str(path)))
+    origins = points([1]).assign(county_id="01")
+    destinations = points([3]).assign(county_id="01")
+    leg = road_leg(sweden, origins, destinations, settings)
+    assert leg.minutes[0, 0] == pytest.approx(metres_east(59.30, 0.04) / 1000 / 90 * 60, rel=0.01)
+    with pytest.raises(ValueError, match=r"backend roads needs roads\.osm_file"):
+        TravelSettings(backend="roads")

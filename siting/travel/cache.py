@@ -37,6 +37,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SITING_CACHE_DIR") or Path.home() / ".cache" / "siting")
 
 
+def _hash_path(hasher, path: Path) -> None:
+    """Add a file's (or a folder's files') names and bytes to the hash."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        hasher.update(file.name.encode())
+        with file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                hasher.update(chunk)
+
+
 def _points_digest(points: gpd.GeoDataFrame, hasher) -> None:
     hasher.update("\x1f".join(map(str, points.index)).encode())
     xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
@@ -62,10 +72,15 @@ def matrix_key(
         "ferries": [f.model_dump(mode="json") for f in atlas.spec.ferries],
     }
     hasher.update(json.dumps(meta, sort_keys=True).encode())
-    if "rail" in settings.modes and atlas.rail_file is not None:
-        for path in sorted(atlas.rail_file.parent.glob("*")):
-            if path.suffix in (".yaml", ".csv"):
-                hasher.update(path.name.encode() + path.read_bytes())
+    if "rail" in settings.modes:
+        if settings.rail.source == "gtfs":
+            _hash_path(hasher, Path(settings.rail.gtfs_feed))
+        elif atlas.rail_file is not None:
+            for path in sorted(atlas.rail_file.parent.glob("*")):
+                if path.suffix in (".yaml", ".csv"):
+                    _hash_path(hasher, path)
+    if settings.backend == "roads":
+        _hash_path(hasher, Path(settings.roads.osm_file))
     _points_digest(origins, hasher)
     _points_digest(destinations, hasher)
     return hasher.hexdigest()[:32]

@@ -51,6 +51,67 @@ def rail_network(atlas: Atlas) -> RailNetwork | None:
     return _network(atlas)
 
 
+@lru_cache(maxsize=2)
+def _road_graph(osm_file: str):
+    from siting.travel.roads import road_graph_from_xml
+
+    return road_graph_from_xml(osm_file)
+
+
+def road_leg(
+    atlas: Atlas,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    settings: TravelSettings,
+) -> TravelTimeMatrix:
+    """Road minutes from the configured backend (``estimate`` or ``roads``)."""
+    if settings.backend == "roads":
+        from siting.travel.roads import road_matrix
+
+        return road_matrix(
+            _road_graph(settings.roads.osm_file), origins, destinations, crs=atlas.crs
+        ).matrix
+    return estimate_matrix(atlas, origins, destinations, settings.estimate)
+
+
+@lru_cache(maxsize=4)
+def _gtfs(atlas: Atlas, feed: str, date, window) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    from siting.travel.gtfs import gtfs_matrix, gtfs_stations
+
+    matrix = gtfs_matrix(feed, date, window=window)
+    table = gtfs_stations(feed).reindex(list(matrix.origins))
+    points = gpd.GeoDataFrame(
+        table, geometry=gpd.points_from_xy(table["longitude"], table["latitude"]), crs="EPSG:4326"
+    ).to_crs(atlas.crs)
+    nearest = gpd.sjoin_nearest(
+        points[["geometry"]], atlas.municipalities[["county_id", "geometry"]]
+    )
+    points["county_id"] = nearest.groupby(level=0)["county_id"].first()
+    return points, matrix.minutes
+
+
+def rail_stations_and_minutes(
+    atlas: Atlas, settings: TravelSettings
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Stations (with county_id) and station x station rail minutes, from lines or GTFS."""
+    rail = settings.rail
+    if rail.source == "gtfs":
+        stations, minutes = _gtfs(atlas, rail.gtfs_feed, rail.gtfs_date, rail.gtfs_window)
+        return stations, minutes / rail.speed_factor
+    network = rail_network(atlas)
+    if network is None:
+        from siting.errors import ScenarioError
+
+        raise ScenarioError(
+            "travel.modes: rail needs a rail line file in the atlas manifest "
+            "or travel.rail.source: gtfs"
+        )
+    stations = network.stations.assign(
+        county_id=atlas.localities.loc[network.stations.index, "county_id"].to_numpy()
+    )
+    return stations, network.matrix(rail.speed_factor).minutes
+
+
 def travel_matrix(
     atlas: Atlas,
     origins: gpd.GeoDataFrame,
@@ -76,20 +137,12 @@ def travel_matrix(
 
     """
     settings = settings or TravelSettings()
-    road = estimate_matrix(atlas, origins, destinations, settings.estimate)
+    road = road_leg(atlas, origins, destinations, settings)
     if "rail" not in settings.modes:
         return road
-    network = rail_network(atlas)
-    if network is None:
-        from siting.errors import ScenarioError
-
-        raise ScenarioError("travel.modes: rail needs a rail line file in the atlas manifest")
-    stations = network.stations.assign(
-        county_id=atlas.localities.loc[network.stations.index, "county_id"].to_numpy()
-    )
-    to_station = estimate_matrix(atlas, origins, stations, settings.estimate)
-    from_station = estimate_matrix(atlas, stations, destinations, settings.estimate)
-    rail = network.matrix(settings.rail.speed_factor).minutes
+    stations, rail = rail_stations_and_minutes(atlas, settings)
+    to_station = road_leg(atlas, origins, stations, settings)
+    from_station = road_leg(atlas, stations, destinations, settings)
     transfer = settings.rail.transfer_min
     to_exit, exit_station = min_plus(to_station.minutes + transfer, rail)  # origin -> exit
     via_rail, last = min_plus(to_exit, from_station.minutes + transfer)
