@@ -186,6 +186,63 @@ def compare(
     console.print(f"wrote {', '.join(p.name for p in paths)} to {out}")
 
 
+@app.command("sweep")
+def sweep_command(
+    scenario: ScenarioArgument,
+    vary: Annotated[
+        list[str],
+        typer.Option("--vary", help="field=values: model.p=3..12 or x=0.8,1,1.2 (repeatable)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder for sweep.csv and plots.")] = Path(
+        "sweep"
+    ),
+    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    executor: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+) -> None:
+    """Solve a scenario over a grid of overrides; sweep.csv grows row by row and resumes."""
+    import matplotlib.pyplot as plt
+
+    from siting.report.sweep_plots import plot_choice_map, plot_tornado, plot_tradeoff
+    from siting.scenario import load_scenario
+    from siting.sweep import choice_frequency, parse_values
+    from siting.sweep import sweep as run_sweep
+
+    grid = {}
+    for item in vary:
+        if "=" not in item:
+            raise typer.BadParameter(f"{item!r}: write field=values", param_hint="--vary")
+        field, values = item.split("=", 1)
+        grid[field.strip()] = parse_values(values)
+    if executor not in ("local", "dask"):
+        raise typer.BadParameter("local or dask", param_hint="--executor")
+    loaded = load_scenario(scenario)
+    out.mkdir(parents=True, exist_ok=True)
+    table = run_sweep(
+        loaded,
+        grid,
+        out=out / "sweep.csv",
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        progress=True,
+    )
+    errors = int((table["status"] == "error").sum())
+    console.print(f"{len(table)} runs in {out / 'sweep.csv'} ({errors} failed)")
+    if len(table) > errors:
+        from siting.pipeline import load_scenario_atlas
+
+        figures = {
+            "tradeoff.png": plot_tradeoff(table)[0],
+            "tornado.png": plot_tornado(table, list(grid))[0],
+            "choices.png": plot_choice_map(load_scenario_atlas(loaded), choice_frequency(table))[0],
+        }
+        for name, fig in figures.items():
+            fig.savefig(out / name, dpi=150)
+            plt.close(fig)
+        console.print(f"plots: {', '.join(figures)}")
+
+
 data_app = typer.Typer(help="Download or rebuild input data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 

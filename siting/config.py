@@ -60,6 +60,17 @@ class RoadSettings(_Settings):
     osm_file: str | None = None
 
 
+class PerturbationSettings(_Settings):
+    """Random perturbation of organizer-office minutes, for Monte Carlo robustness.
+
+    Every minute is multiplied by a factor drawn uniformly from
+    [1 - fraction, 1 + fraction], independently per pair, from ``seed``.
+    """
+
+    fraction: float = Field(0.0, ge=0, lt=1)
+    seed: int = Field(0, ge=0)
+
+
 class TravelSettings(_Settings):
     """How travel minutes are computed.
 
@@ -73,6 +84,7 @@ class TravelSettings(_Settings):
     roads: RoadSettings = RoadSettings()
     rail: RailSettings = RailSettings()
     cache: bool = Field(True, description="Reuse matrices from the cache (siting/travel/cache.py).")
+    perturbation: PerturbationSettings = PerturbationSettings()
 
     @model_validator(mode="after")
     def _roads_complete(self) -> TravelSettings:

@@ -189,6 +189,13 @@ def build_problem(
     candidates = atlas.candidates if candidates is None else candidates
     matrix = cached_travel_matrix if travel.cache else travel_matrix
     minutes = matrix(atlas, organizers, candidates, travel)
+    if travel.perturbation.fraction > 0:
+        rng = np.random.default_rng(travel.perturbation.seed)
+        fraction = travel.perturbation.fraction
+        factor = rng.uniform(1 - fraction, 1 + fraction, size=minutes.minutes.shape)
+        minutes = TravelTimeMatrix(
+            minutes.origins, minutes.destinations, minutes.minutes * factor, minutes.mode
+        )
     site_minutes = matrix(atlas, candidates, candidates, travel)
     network = rail_network(atlas)
     site_rail = None

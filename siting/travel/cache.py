@@ -67,7 +67,8 @@ def matrix_key(
     meta = {
         "format": FORMAT,
         "siting": __version__,
-        "settings": settings.model_dump(mode="json"),
+        # the perturbation is applied after the cache: it does not change the stored matrix
+        "settings": settings.model_dump(mode="json", exclude={"perturbation"}),
         "crs": atlas.crs,
         "ferries": [f.model_dump(mode="json") for f in atlas.spec.ferries],
     }
