@@ -28,7 +28,8 @@ def main() -> None:
     table = calibration_table(fitted, atlas)
     with atomic_path(lines.with_name("speeds.csv")) as tmp:
         pd.DataFrame({"line": list(speeds), "speed_kmh": list(speeds.values())}).to_csv(
-            tmp, index=False, lineterminator="\n")
+            tmp, index=False, lineterminator="\n"
+        )
     with atomic_path(lines.with_name("calibration.csv")) as tmp:
         table.to_csv(tmp, index=False, lineterminator="\n")
     print(table.to_string(index=False))

@@ -265,6 +265,9 @@ def fetch_register_command(
 
 def main() -> None:
     """Entry point: run the app and turn siting's errors into one clear message."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # the command only writes files: no display needed
     try:
         app(standalone_mode=False)
     except SitingError as exc:

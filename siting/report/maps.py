@@ -10,10 +10,6 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)  # no display needed; a caller's backend wins if set
-
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import pandas as pd
