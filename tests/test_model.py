@@ -253,3 +253,21 @@ def test_swedish_default_problem(sweden):
     assert fixed.kpis()["organizers"] == 290
     gotland = fixed.assignment.loc["m0980"]
     assert gotland["office"] == sweden.locality_id("Solna")  # by ferry via Nynäshamn
+
+
+def test_minimum_separation_between_offices():
+    problem = line_problem(weights=(1, 5, 5, 1))
+    assert solve_problem(problem, ModelSettings(p=2)).offices == ("B", "C")  # 90 min apart
+    settings = ModelSettings(p=2, spread=SpreadCriterion(min_separation_minutes=100))
+    solution = solve_problem(problem, settings)
+    assert solution.offices == ("A", "C")  # 100 min apart: a 0, b 50, c 0, d 20
+    assert solution.objective == pytest.approx(70)
+    with pytest.raises(InfeasibleError, match=r"model.spread.min_separation_minutes"):
+        solve_problem(problem, settings.model_copy(update={"p": 3}))
+
+
+def test_pure_pmedian_with_cbc_uses_the_milp():
+    solution = solve_problem(line_problem(), ModelSettings(p=2), SolverSettings(name="cbc"))
+    assert solution.solver == "cbc"
+    assert solution.offices == ("A", "D")
+    assert solution.objective == pytest.approx(30)

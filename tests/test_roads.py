@@ -130,3 +130,32 @@ def test_roads_backend_by_name(graph, tmp_path, sweden):
     assert leg.minutes[0, 0] == pytest.approx(metres_east(59.30, 0.04) / 1000 / 90 * 60, rel=0.01)
     with pytest.raises(ValueError, match=r"backend roads needs roads\.osm_file"):
         TravelSettings(backend="roads")
+
+
+def test_saved_graphml_is_read_without_network(graph, tmp_path, monkeypatch):
+    import osmnx as ox
+
+    from siting.travel import roads
+
+    path = tmp_path / "area.graphml"
+    ox.save_graphml(graph, path)
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("no download may happen")
+
+    monkeypatch.setattr(ox, "graph_from_polygon", no_network)
+    loaded = roads.road_graph_for_polygon(None, path)
+    assert loaded.number_of_edges() == graph.number_of_edges()
+
+
+def test_download_failure_is_a_clear_error(tmp_path, monkeypatch):
+    import osmnx as ox
+
+    from siting.travel import roads
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(ox, "graph_from_polygon", offline)
+    with pytest.raises(DataError, match=r"could not download roads \(no network\); save an OSM"):
+        roads.road_graph_for_polygon(None, tmp_path / "new.graphml")

@@ -81,10 +81,13 @@ def check_settings(problem: SitingProblem, settings: ModelSettings) -> None:
         )
 
 
-def _is_pure_pmedian(problem: SitingProblem, settings: ModelSettings) -> bool:
+def _is_pure_pmedian(
+    problem: SitingProblem, settings: ModelSettings, solver: SolverSettings
+) -> bool:
     county = settings.county
     return (
-        settings.objective == "median"
+        solver.name.lower() == "highs"  # the Benders solver runs on HiGHS; others get the MILP
+        and settings.objective == "median"
         and settings.p is not None
         and not (county.whole or county.own_county or county.contiguous)
         and settings.capacity.dialogues_per_office is None
@@ -183,7 +186,7 @@ def solve_problem(
     deadline = None if solver.time_limit_s is None else started + solver.time_limit_s
     seconds: dict[str, float] = {}
 
-    if _is_pure_pmedian(problem, settings):
+    if _is_pure_pmedian(problem, settings, solver):
         lower, upper = site_bounds(problem, settings, set(hard_groups(settings)))
         if settings.p > int(upper.sum()):
             raise _infeasible(problem, settings, solver)
