@@ -98,6 +98,7 @@ def run(
     *,
     prices: bool = True,
     office_values: bool = False,
+    start_offices: list[str] | None = None,
 ) -> Run:
     """Solve a scenario.
 
@@ -109,6 +110,8 @@ def run(
         Also compute the price of each hard criterion (one extra solve each).
     office_values
         Also compute the objective with each office closed (one solve each).
+    start_offices
+        Site ids to start the solver from (a warm start, e.g. a neighbouring run's).
 
     """
     seconds: dict[str, float] = {}
@@ -124,7 +127,12 @@ def run(
     started = time.perf_counter()
     settings = scenario.model.model_copy(update={"required": required, "forbidden": forbidden})
     solution = solve_problem(
-        problem, settings, scenario.solver, prices=prices, office_values=office_values
+        problem,
+        settings,
+        scenario.solver,
+        prices=prices,
+        office_values=office_values,
+        start_offices=start_offices,
     )
     seconds["solve_s"] = time.perf_counter() - started
     return Run(scenario, atlas, candidates, problem, solution, seconds)

@@ -3,9 +3,10 @@
 ``sweep(scenario, {"model.p": range(3, 13), "travel.rail.speed_factor": [0.8, 1, 1.2]})``
 returns a tidy DataFrame, one row per run: every varied parameter, the KPIs
 of ``siting compare``, objective, status, gap and seconds. Runs go to local
-processes (:mod:`concurrent.futures`) or to a Dask cluster; travel matrices are
-shared through the on-disk matrix cache, so runs that do not change them do not
-recompute them. With ``out``, rows are appended to a CSV as they finish and
+processes (:mod:`concurrent.futures`) or to a Dask cluster in chains of
+neighbouring grid points, each run warm-started from the previous run's offices;
+travel matrices are shared through the on-disk matrix cache, so runs that do not
+change them do not recompute them. With ``out``, rows are appended to a CSV as they finish and
 runs already in it are skipped: an interrupted sweep resumes.
 
 Monte Carlo robustness is a sweep over ``travel.perturbation.seed`` with a
@@ -84,7 +85,24 @@ def run_id(overrides: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _solve_one(scenario_json: dict, overrides: dict[str, Any]) -> dict[str, Any]:
+#: Runs per chain: neighbours in grid order solved one after another by one worker,
+#: each warm-started from the previous run's offices.
+CHAIN = 5
+
+
+def _solve_chain(scenario_json: dict, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Solve neighbouring runs in order, each starting from the previous run's offices."""
+    rows, previous = [], None
+    for overrides in chain:
+        row = _solve_one(scenario_json, overrides, start_offices=previous)
+        previous = row.pop("_office_ids", None) or previous
+        rows.append(row)
+    return rows
+
+
+def _solve_one(
+    scenario_json: dict, overrides: dict[str, Any], start_offices: list[str] | None = None
+) -> dict[str, Any]:
     """Solve one run (in a worker); never raises: an error becomes the row's ``error``."""
     from siting.pipeline import run
     from siting.report.tables import summary_row
@@ -94,7 +112,7 @@ def _solve_one(scenario_json: dict, overrides: dict[str, Any]) -> dict[str, Any]
         scenario = validate_scenario(
             apply_overrides(scenario_json, overrides), f"sweep run {overrides}"
         )
-        result = run(scenario, prices=False)
+        result = run(scenario, prices=False, start_offices=start_offices)
     except SitingError as exc:
         row.update({"status": "error", "error": str(exc).splitlines()[0][:300]})
         return row
@@ -106,6 +124,7 @@ def _solve_one(scenario_json: dict, overrides: dict[str, Any]) -> dict[str, Any]
     row["build_s"] = round(result.seconds["atlas_s"] + result.seconds["travel_s"] + model_build, 4)
     row["solve_s"] = round(result.seconds["solve_s"] - model_build, 4)
     row["error"] = ""
+    row["_office_ids"] = list(result.solution.offices)
     return row
 
 
@@ -144,15 +163,19 @@ class _RowWriter:
         self.handle.close()
 
 
+def _chains(tasks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [tasks[k : k + CHAIN] for k in range(0, len(tasks), CHAIN)]
+
+
 def _local(tasks, scenario_json, workers) -> Iterator[dict[str, Any]]:
     if workers <= 1:
-        for overrides in tasks:
-            yield _solve_one(scenario_json, overrides)
+        for chain in _chains(tasks):
+            yield from _solve_chain(scenario_json, chain)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_solve_one, scenario_json, o) for o in tasks]
+        futures = [pool.submit(_solve_chain, scenario_json, c) for c in _chains(tasks)]
         for future in as_completed(futures):
-            yield future.result()
+            yield from future.result()
 
 
 def _dask(tasks, scenario_json, scheduler) -> Iterator[dict[str, Any]]:
@@ -165,9 +188,11 @@ def _dask(tasks, scenario_json, scheduler) -> Iterator[dict[str, Any]]:
         ) from None
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        futures = [client.submit(_solve_one, scenario_json, o, pure=False) for o in tasks]
+        futures = [
+            client.submit(_solve_chain, scenario_json, c, pure=False) for c in _chains(tasks)
+        ]
         for future in dask_completed(futures):
-            yield future.result()
+            yield from future.result()
     finally:
         if not isinstance(scheduler, Client):
             client.close()

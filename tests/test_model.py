@@ -271,3 +271,17 @@ def test_pure_pmedian_with_cbc_uses_the_milp():
     assert solution.solver == "cbc"
     assert solution.offices == ("A", "D")
     assert solution.objective == pytest.approx(30)
+
+
+def test_warm_start_never_changes_the_answer():
+    problem = line_problem()
+    cold = solve_problem(problem, ModelSettings(p=2, county=CountyRules(whole=True)))
+    for start in (["A", "D"], ["B", "C"], ["A", "B"], ["A"], ["Z", "A"]):
+        warm = solve_problem(
+            problem, ModelSettings(p=2, county=CountyRules(whole=True)), start_offices=start
+        )
+        assert warm.objective == pytest.approx(cold.objective)
+        median = solve_problem(problem, ModelSettings(p=2), start_offices=start)
+        assert median.offices == ("A", "D")
+    forbidden = ModelSettings(p=2, forbidden=["A"])
+    assert "A" not in solve_problem(problem, forbidden, start_offices=["A", "D"]).offices

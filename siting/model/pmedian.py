@@ -174,6 +174,7 @@ def solve_pmedian(
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
     threads: int = 1,
+    start: list[int] | None = None,
 ) -> PMedianResult:
     """Solve a p-median exactly on a dense cost matrix.
 
@@ -195,6 +196,9 @@ def solve_pmedian(
         Relative gap at which HiGHS may stop (0: prove optimality).
     threads
         Threads HiGHS may use.
+    start
+        Column indices of a known solution (e.g. a neighbouring run's): the
+        search starts from it, after a swap search, when it beats the greedy start.
 
     Returns
     -------
@@ -217,6 +221,15 @@ def solve_pmedian(
         work[:, forbidden] = costs.max() * (n + 1) + 1
     incumbent = swap_search(work, weights, greedy(work, weights, p, fixed=fixed), fixed=fixed)
     upper = assignment_cost(costs, weights, incumbent)
+    if (
+        start is not None
+        and len(set(start)) == p
+        and set(fixed) <= set(start)
+        and not set(start) & set(forbidden)
+    ):
+        warm = swap_search(work, weights, sorted(set(start)), fixed=fixed)
+        if assignment_cost(costs, weights, warm) < upper:
+            incumbent, upper = warm, assignment_cost(costs, weights, warm)
     heuristic_objective = upper
     timings["heuristic_s"] = time.perf_counter() - started
 

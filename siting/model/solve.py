@@ -98,14 +98,58 @@ def _is_pure_pmedian(
     )
 
 
-def _solve(formulation: Formulation, solver: SolverSettings, deadline: float | None) -> MilpResult:
+def _solve(
+    formulation: Formulation,
+    solver: SolverSettings,
+    deadline: float | None,
+    start: np.ndarray | None = None,
+) -> MilpResult:
     remaining = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
     return solve_milp(
         formulation.milp,
         solver=solver.name,
         time_limit_s=remaining,
         mip_rel_gap=solver.mip_rel_gap,
+        start=start if solver.name.lower() == "highs" else None,
     )
+
+
+def _positions(problem: SitingProblem, ids: list[str] | None) -> list[int] | None:
+    if not ids:
+        return None
+    position = {s: k for k, s in enumerate(problem.site_ids)}
+    found = [position[i] for i in ids if i in position]
+    return found if len(found) == len(ids) else None
+
+
+def _start_vector(
+    formulation: Formulation, problem: SitingProblem, sites: list[int] | None
+) -> np.ndarray | None:
+    """A MILP start from open sites: each unit to its cheapest eligible open site.
+
+    Columns the start does not determine (flows, the longest trip) stay 0; HiGHS
+    checks the vector and ignores it when it is not feasible.
+    """
+    if sites is None:
+        return None
+    milp = formulation.milp
+    lower, upper, *_ = milp.arrays()
+    open_, assign = milp.columns("open"), milp.columns("assign")
+    chosen = np.zeros(problem.n_sites, dtype=bool)
+    chosen[sites] = True
+    if (upper[open_][chosen] < 0.5).any() or (lower[open_][~chosen] > 0.5).any():
+        return None
+    x = np.zeros(milp.n_cols)
+    x[open_[chosen]] = 1.0
+    units = formulation.units
+    pairs = formulation.pairs
+    usable = chosen[pairs[:, 1]]
+    cost = np.where(usable, units.weighted_minutes[pairs[:, 0], pairs[:, 1]], np.inf)
+    best = pd.Series(cost).groupby(pairs[:, 0]).idxmin()
+    if len(best) < units.count or not np.isfinite(cost[best.to_numpy()]).all():
+        return None
+    x[assign[best.to_numpy()]] = 1.0
+    return x
 
 
 def feasible(
@@ -155,6 +199,7 @@ def solve_problem(
     *,
     prices: bool = False,
     office_values: bool = False,
+    start_offices: list[str] | None = None,
 ) -> Solution:
     """Solve: open offices and assign every organizer, under the settings' criteria.
 
@@ -170,6 +215,9 @@ def solve_problem(
         Also report, for every hard criterion, the objective without it.
     office_values
         Also report, for every open office, the objective with it closed.
+    start_offices
+        Site ids of a known solution (a neighbouring sweep run's): the solver
+        starts from it where it fits the settings; a warm start, never a constraint.
 
     Raises
     ------
@@ -198,6 +246,7 @@ def solve_problem(
             forbidden=np.flatnonzero(upper == 0).tolist(),
             time_limit_s=solver.time_limit_s,
             mip_rel_gap=solver.mip_rel_gap,
+            start=_positions(problem, start_offices),
         )
         seconds["solve_s"] = result.seconds
         offices = list(result.sites)
@@ -211,7 +260,8 @@ def solve_problem(
         built = time.perf_counter()
         formulation = build(problem, settings)
         seconds["model_build_s"] = time.perf_counter() - built
-        primary = _solve(formulation, solver, deadline)
+        start = _start_vector(formulation, problem, _positions(problem, start_offices))
+        primary = _solve(formulation, solver, deadline, start)
         seconds["primary_s"] = primary.seconds
         if primary.status == "infeasible":
             raise _infeasible(problem, settings, solver)
