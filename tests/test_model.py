@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from siting.config import (
@@ -285,3 +286,14 @@ def test_warm_start_never_changes_the_answer():
         assert median.offices == ("A", "D")
     forbidden = ModelSettings(p=2, forbidden=["A"])
     assert "A" not in solve_problem(problem, forbidden, start_offices=["A", "D"]).offices
+
+
+def test_same_input_same_result(sweden):
+    from siting.model.problem import build_problem
+
+    problem = build_problem(sweden)
+    assert list(problem.site_ids) == sorted(problem.site_ids)  # sites in id order
+    settings = ModelSettings(p=6, county=CountyRules(whole=True))
+    first, second = solve_problem(problem, settings), solve_problem(problem, settings)
+    assert first.offices == second.offices
+    pd.testing.assert_frame_equal(first.assignment, second.assignment)

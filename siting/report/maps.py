@@ -69,6 +69,29 @@ def draw_rail(atlas: Atlas, ax: Axes, *, scale: float = 1.0) -> bool:
     return True
 
 
+#: Legend symbols by role, one place for each (matches what the plot functions draw).
+SYMBOLS = {
+    "office_opened": {"marker": "*", "color": COLOURS["office_opened"], "mec": "black", "ms": 13},
+    "office_planned": {"marker": "o", "color": COLOURS["office_planned"], "mec": "black", "ms": 8},
+    "office": {"marker": "*", "color": "#BBBBBB", "mec": "black", "ms": 13},
+    "required": {"marker": "o", "mfc": "none", "mec": "black", "ms": 14},
+    "candidate": {"marker": "o", "mfc": "white", "mec": "#777777", "ms": 5},
+    "spsm": {"marker": "s", "mfc": "none", "mec": COLOURS["spsm"], "ms": 10, "mew": 1.4},
+    "university": {"marker": "^", "color": COLOURS["university"], "ms": 7},
+    "organizer": {"marker": "o", "color": COLOURS["organizer"], "ms": 3.5},
+    "county_edge": {"color": COLOURS["county_edge"], "lw": 0.8},
+    "municipality_edge": {"color": COLOURS["municipality_edge"], "lw": 0.8},
+}
+
+
+def symbol(role: str, label: str) -> Line2D:
+    """A legend entry for a role of :data:`SYMBOLS`."""
+    style = dict(SYMBOLS[role])
+    if "marker" in style:
+        style["ls"] = ""
+    return Line2D([], [], label=label, **style)
+
+
 def rail_legend() -> list[Line2D]:
     """Legend entries of :func:`draw_rail`."""
     return [
@@ -167,69 +190,16 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
             )
 
+    terms = atlas.spec.terms
     handles = [
-        Line2D(
-            [],
-            [],
-            marker="*",
-            ls="",
-            color=COLOURS["office_opened"],
-            mec="black",
-            ms=13,
-            label=f"Office opened ({len(opened)})",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            color=COLOURS["office_planned"],
-            mec="black",
-            ms=8,
-            label=f"Office planned ({len(planned)})",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="s",
-            ls="",
-            mfc="none",
-            mec=COLOURS["spsm"],
-            ms=10,
-            mew=1.4,
-            label=f"SPSM town ({len(spsm)})",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="^",
-            ls="",
-            color=COLOURS["university"],
-            ms=7,
-            label=f"University town, teacher education ({len(universities)})",
-        ),
-        Line2D(
-            [],
-            [],
-            marker="o",
-            ls="",
-            color=COLOURS["organizer"],
-            ms=3,
-            label=f"Organizer ({len(atlas.organizers)})",
-        ),
-        Line2D(
-            [],
-            [],
-            color=COLOURS["county_edge"],
-            lw=0.8,
-            label=f"{atlas.spec.terms.get('county', 'county').capitalize()} border",
-        ),
-        Line2D(
-            [],
-            [],
-            color=COLOURS["municipality_edge"],
-            lw=0.8,
-            label=f"{atlas.spec.terms.get('municipality', 'municipality').capitalize()} border",
+        symbol("office_opened", f"Office opened ({len(opened)})"),
+        symbol("office_planned", f"Office planned ({len(planned)})"),
+        symbol("spsm", f"SPSM town ({len(spsm)})"),
+        symbol("university", f"University town, teacher education ({len(universities)})"),
+        symbol("organizer", f"Organizer ({len(atlas.organizers)})"),
+        symbol("county_edge", f"{terms.get('county', 'county').capitalize()} border"),
+        symbol(
+            "municipality_edge", f"{terms.get('municipality', 'municipality').capitalize()} border"
         ),
     ]
     if has_rail:
@@ -424,41 +394,12 @@ def plot_solution(
             for o in offices
         ]
         handles += [
-            Line2D([], [], marker="*", ls="", color="#BBBBBB", mec="black", ms=13, label="Office"),
-            Line2D(
-                [], [], marker="o", ls="", mfc="none", mec="black", ms=14, label="Required office"
-            ),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                ls="",
-                mfc="white",
-                mec="#777777",
-                ms=5,
-                label="Candidate not chosen",
-            ),
-            Line2D(
-                [], [], marker="s", ls="", mfc="none", mec=COLOURS["spsm"], ms=9, label="SPSM town"
-            ),
-            Line2D(
-                [],
-                [],
-                marker="^",
-                ls="",
-                color=COLOURS["university"],
-                ms=7,
-                label="University (teacher education)",
-            ),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                ls="",
-                color=COLOURS["organizer"],
-                ms=4,
-                label="Organizer (size: weight)",
-            ),
+            symbol("office", "Office"),
+            symbol("required", "Required office"),
+            symbol("candidate", "Candidate not chosen"),
+            symbol("spsm", "SPSM town"),
+            symbol("university", "University (teacher education)"),
+            symbol("organizer", "Organizer (size: weight)"),
         ]
         if has_rail:
             handles += rail_legend()
