@@ -209,10 +209,6 @@ class Atlas:
         """
         return _resolve_town(town, self.localities, self._names)
 
-    def site_ids(self, kinds: list[str]) -> list[str]:
-        """Ids of the sites of the given kinds, sorted."""
-        return sorted(self.sites.index[self.sites["kind"].isin(kinds)])
-
     def summary(self) -> dict[str, int]:
         """Counts of everything the atlas holds, for the ``siting atlas`` command."""
         kinds = self.sites["kind"].value_counts()

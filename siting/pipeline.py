@@ -14,7 +14,7 @@ from functools import lru_cache
 import geopandas as gpd
 import pandas as pd
 
-from siting.atlas import Atlas, load_atlas
+from siting.atlas import Atlas, default_manifest, load_atlas, read_manifest
 from siting.errors import ScenarioError, UnknownNameError
 from siting.model.problem import SitingProblem, build_problem
 from siting.model.solve import solve_problem
@@ -36,19 +36,14 @@ class Run:
     solution: Solution
     seconds: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def required(self) -> list[str]:
-        """Site ids the scenario fixed open."""
-        return list(self.solution.settings.required)
-
 
 @lru_cache(maxsize=8)
 def _atlas(manifest: str | None, weight: str, register: str | None, min_population) -> Atlas:
-    atlas = load_atlas(manifest, organizer_weight=weight, min_population=min_population)
-    if register:
-        organizers = organizers_from_register(register, atlas.crs)
-        atlas = load_atlas(manifest, organizers=organizers, min_population=min_population)
-    return atlas
+    if not register:
+        return load_atlas(manifest, organizer_weight=weight, min_population=min_population)
+    spec, _ = read_manifest(manifest or default_manifest())  # the CRS, without loading twice
+    organizers = organizers_from_register(register, spec.crs)
+    return load_atlas(manifest, organizers=organizers, min_population=min_population)
 
 
 def load_scenario_atlas(scenario: Scenario) -> Atlas:

@@ -180,3 +180,37 @@ def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch):
         write_outputs(result, out, ["csv", "html"])
     assert (out / "offices.csv").read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "offices.csv"]
+
+
+def test_scenario_with_a_school_register(tmp_path):
+    import json as jsonlib
+
+    units = tmp_path / "register" / "school-units"
+    units.mkdir(parents=True)
+    for code, lat, lon, org in [
+        ("1", 65.58, 22.15, "A"),
+        ("2", 59.33, 18.06, "B"),
+        ("3", 55.60, 13.00, "C"),
+    ]:
+        document = {
+            "data": {
+                "attributes": {
+                    "schoolUnitCode": code,
+                    "status": "AKTIV",
+                    "organizer": {"organizationNumber": org, "name": f"Huvudman {org}"},
+                    "addresses": [
+                        {
+                            "type": "BESOKSADRESS",
+                            "geoCoordinates": {"latitude": lat, "longitude": lon},
+                        }
+                    ],
+                }
+            }
+        }
+        (units / f"{code}.json").write_text(jsonlib.dumps(document), encoding="utf-8")
+    path = write(
+        tmp_path, {"name": "register", "data": {"school_register": "register"}, "model": {"p": 2}}
+    )
+    result = run(load_scenario(path), prices=False)
+    assert sorted(result.solution.assignment.index) == ["oA", "oB", "oC"]
+    assert result.solution.kpis()["organizers"] == 3

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import html
 
-import pandas as pd
-
 from siting.pipeline import Run
 from siting.report.tables import offices_table
 
@@ -120,8 +118,3 @@ window.addEventListener("load", function () {{
 Facts (offices, SPSM, universities) carry a source each in data/facts/sites.csv.</p>
 </body></html>
 """
-
-
-def dataframe_html(frame: pd.DataFrame) -> str:
-    """A small helper for other reports: an escaped HTML table."""
-    return frame.to_html(border=0, na_rep="")
