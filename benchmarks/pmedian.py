@@ -7,6 +7,7 @@ Targets (issue 4, on a 2-core machine): every pmed1-40 proven optimal in under
     python benchmarks/pmedian.py                      # all of pmed1-40
     python benchmarks/pmedian.py --instances 1 2 38   # some of them
     python benchmarks/pmedian.py --random 600 20 0    # n p seed (repeatable)
+    python benchmarks/pmedian.py --pmedcap 1 2 3      # capacitated (Osman & Christofides)
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from siting.model.orlib import read_pmed, read_pmedopt
+from siting.config import CapacityRules, ModelSettings, SolverSettings
+from siting.model.orlib import read_pmed, read_pmedcap, read_pmedopt
 from siting.model.pmedian import solve_pmedian
+from siting.model.problem import SitingProblem
+from siting.model.solve import solve_problem
+from siting.travel.matrix import TravelTimeMatrix
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench" / "orlib"
@@ -42,13 +48,49 @@ def row(name, n, p, result, known=None) -> str:
     )
 
 
+def capacitated(folder: Path, problems: list[int], time_limit: float) -> None:
+    """The capacity builder on pmedcap1: weights = demand, minutes = cost / demand."""
+    print(
+        f"{'instance':<16}{'n':>6}{'p':>6}{'objective':>14}{'published':>10}{'gap':>10}"
+        f"{'seconds':>9}"
+    )
+    for k in problems:
+        costs, demand, p, capacity, published = read_pmedcap(
+            folder / "pmedcap1" / f"pmedcap1_{k:02d}.txt"
+        )
+        ids = tuple(map(str, range(len(demand))))
+        minutes = TravelTimeMatrix(ids, ids, costs / demand[:, None])
+        problem = SitingProblem.from_matrix(minutes, pd.Series(demand, index=list(ids)))
+        settings = ModelSettings(p=p, capacity=CapacityRules(dialogues_per_office=capacity))
+        solution = solve_problem(
+            problem, settings, SolverSettings(time_limit_s=time_limit, mip_rel_gap=0)
+        )
+        seconds = sum(solution.seconds.values())
+        match = "ok" if abs(solution.objective - published) < 1e-6 else "MISMATCH"
+        print(
+            f"pmedcap1_{k:02d}{'':<6}{len(demand):>6}{p:>6}{solution.objective:>14.4f}{published:>10.0f}"
+            f"{solution.gap:>10.2e}{seconds:>9.2f}  {solution.status}  {match}",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, nargs="*", default=list(range(1, 41)))
     parser.add_argument("--random", type=int, nargs=3, metavar=("N", "P", "SEED"))
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--orlib", type=Path, default=BENCH)
+    parser.add_argument(
+        "--pmedcap",
+        type=int,
+        nargs="*",
+        metavar="K",
+        help="solve capacitated problems pmedcap1_K through the general MILP",
+    )
     args = parser.parse_args()
+    if args.pmedcap is not None:
+        capacitated(args.orlib, args.pmedcap or list(range(1, 21)), args.time_limit)
+        return
     print(
         f"{'instance':<16}{'n':>6}{'p':>6}{'objective':>14}{'optimum':>10}{'gap':>10}{'seconds':>9}"
     )

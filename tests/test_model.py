@@ -19,6 +19,7 @@ from siting.config import (
 from siting.errors import DataError, InfeasibleError, ScenarioError
 from siting.model.problem import SitingProblem
 from siting.model.solve import solve_problem
+from siting.travel.matrix import TravelTimeMatrix
 
 
 def line_problem(weights=(2, 1, 1, 3), spsm=(False, False, True, False)):
@@ -297,3 +298,36 @@ def test_same_input_same_result(sweden):
     first, second = solve_problem(problem, settings), solve_problem(problem, settings)
     assert first.offices == second.offices
     pd.testing.assert_frame_equal(first.assignment, second.assignment)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_capacitated_pmedian_known_values(k):
+    """OR-Library pmedcap1 (Osman & Christofides): the capacity builder reaches the optimum.
+
+    The objective there is unweighted while capacity counts demand: weights carry
+    the demand and minutes are cost / demand, so weighted minutes equal the cost.
+    """
+    from pathlib import Path
+
+    from siting.model.orlib import read_pmedcap
+
+    path = (
+        Path(__file__).resolve().parents[2]
+        / "shared"
+        / "bench"
+        / "orlib"
+        / "pmedcap1"
+        / f"pmedcap1_{k:02d}.txt"
+    )
+    if not path.is_file():
+        pytest.skip(f"benchmark data not at {path}")
+    costs, demand, p, capacity, published = read_pmedcap(path)
+    ids = tuple(map(str, range(len(demand))))
+    minutes = TravelTimeMatrix(ids, ids, costs / demand[:, None])
+    problem = SitingProblem.from_matrix(minutes, pd.Series(demand, index=list(ids)))
+    settings = ModelSettings(p=p, capacity=CapacityRules(dialogues_per_office=capacity))
+    solution = solve_problem(problem, settings, SolverSettings(mip_rel_gap=0))
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(published)
+    load = solution.assignment.groupby("office")["weight"].sum()
+    assert (load <= capacity).all()

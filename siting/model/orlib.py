@@ -41,3 +41,21 @@ def read_pmedopt(path: str | Path) -> dict[str, int]:
         if len(parts) >= 2 and parts[0].lower().startswith("pmed") and parts[-1].isdigit():
             optima[parts[0].lower()] = int(parts[-1])
     return optima
+
+
+def read_pmedcap(
+    path: str | Path,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], int, int, float]:
+    """Read one Osman & Christofides capacitated p-median problem (``pmedcap1_NN.txt``).
+
+    Returns the cost matrix (floor of the Euclidean distance, the convention that
+    reproduces the published values), the demands, p, the capacity and the
+    published value. Every point is both a client and a candidate site.
+    """
+    lines = Path(path).read_text().split("\n")
+    published = float(lines[0].split()[1])
+    n, p, capacity = (int(v) for v in lines[1].split())
+    rows = np.array([[float(v) for v in line.split()] for line in lines[2 : 2 + n]])
+    xy, demand = rows[:, 1:3], rows[:, 3]
+    costs = np.floor(np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1)))
+    return costs, demand, p, capacity, published
