@@ -214,3 +214,12 @@ def test_scenario_with_a_school_register(tmp_path):
     result = run(load_scenario(path), prices=False)
     assert sorted(result.solution.assignment.index) == ["oA", "oB", "oC"]
     assert result.solution.kpis()["organizers"] == 3
+
+
+def test_readme_scenario_example_is_valid():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    from siting.scenario import validate_scenario
+
+    scenario = validate_scenario(yaml.safe_load(block), "README.md")
+    assert scenario.model.rail.mode == "soft" and scenario.travel.modes == ["road", "rail"]
