@@ -6,9 +6,9 @@ Scenario files (issue "Scenarios") embed these models; scripts pass them directl
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 class _Settings(BaseModel):
@@ -93,7 +93,12 @@ class TravelSettings(_Settings):
         return self
 
 
-Mode = Literal["off", "hard", "soft"]
+def _yaml_off(value):
+    """YAML 1.1 reads an unquoted ``off`` as ``false``: take it as the mode ``off``."""
+    return "off" if value is False else value
+
+
+Mode = Annotated[Literal["off", "hard", "soft"], BeforeValidator(_yaml_off)]
 
 
 class SiteCriterion(_Settings):

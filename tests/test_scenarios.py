@@ -223,3 +223,18 @@ def test_readme_scenario_example_is_valid():
 
     scenario = validate_scenario(yaml.safe_load(block), "README.md")
     assert scenario.model.rail.mode == "soft" and scenario.travel.modes == ["road", "rail"]
+
+
+def test_unquoted_off_is_the_mode_off(tmp_path):
+    path = tmp_path / "off.yaml"
+    path.write_text(
+        "name: x\nmodel:\n  p: 2\n  spsm: {mode: off}\n  rail: {mode: hard}\n", encoding="utf-8"
+    )
+    scenario = load_scenario(path)
+    assert scenario.model.spsm.mode == "off" and scenario.model.rail.mode == "hard"
+    with pytest.raises(
+        ScenarioError,
+        match=r"model.spsm.mode: Input should be 'off', 'hard' "
+        r"or 'soft', got True",
+    ):
+        load_scenario(path, ["model.spsm.mode=on"])
