@@ -27,6 +27,9 @@ from siting.solution import Solution
 
 log = logging.getLogger(__name__)
 
+#: Seconds each feasibility check of the infeasibility diagnosis may take.
+DIAGNOSIS_LIMIT_S = 30.0
+
 
 def check_settings(problem: SitingProblem, settings: ModelSettings) -> None:
     """Refuse settings that cannot work, before any solve; name every field at fault."""
@@ -157,8 +160,9 @@ def feasible(
 ) -> bool:
     """Whether the hard ``groups`` can hold together (no objective)."""
     formulation = build(problem, settings, groups=groups, stage="feasibility")
-    result = solve_milp(formulation.milp, solver=solver.name, time_limit_s=solver.time_limit_s)
-    return result.status != "infeasible"
+    limit = min(solver.time_limit_s or DIAGNOSIS_LIMIT_S, DIAGNOSIS_LIMIT_S)
+    result = solve_milp(formulation.milp, solver=solver.name, time_limit_s=limit)
+    return result.status != "infeasible"  # undecided within the limit counts as feasible
 
 
 def diagnose(
