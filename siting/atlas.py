@@ -381,8 +381,8 @@ def load_atlas(
     if len(problems) > before:  # sites and organizers need valid localities
         raise DataError(problems, source=str(path))
 
-    sites = _sites(raw_sites, localities, problems)
     names = _name_index(localities)
+    sites = _sites(raw_sites, localities, names, problems)
     for k, ferry in enumerate(spec.ferries):
         for field_name in ("island_terminal", "mainland_terminal"):
             try:
@@ -468,10 +468,12 @@ def _localities(
 
 
 def _sites(
-    raw: pd.DataFrame, localities: gpd.GeoDataFrame, problems: list[str]
+    raw: pd.DataFrame,
+    localities: gpd.GeoDataFrame,
+    names: dict[str, list[str]],
+    problems: list[str],
 ) -> gpd.GeoDataFrame:
     frame = raw.drop_duplicates("site_id").set_index("site_id", drop=True)
-    names = _name_index(localities)
     before = len(problems)
     locality_ids = []
     for site_id, town in frame["town"].items():

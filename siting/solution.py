@@ -74,6 +74,11 @@ class Solution:
         table.index.name = "office"
         return table
 
+    def office_by(self, groups: str | pd.Series) -> pd.Series:
+        """The office serving most organizers of each group (a column or an aligned Series)."""
+        keys = self.assignment[groups] if isinstance(groups, str) else groups
+        return self.assignment["office"].groupby(keys).agg(lambda s: s.value_counts().index[0])
+
     def kpis(self) -> dict[str, float]:
         """Headline figures: offices, mean/median/max minutes, shares within 2 h and 3 h."""
         minutes = self.assignment["minutes"].to_numpy()

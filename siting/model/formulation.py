@@ -68,8 +68,7 @@ def make_units(problem: SitingProblem, whole_counties: bool) -> Units:
     counties, members = np.unique(problem.client_county, return_inverse=True)
     k = len(counties)
     weight = np.bincount(members, weights=problem.weights, minlength=k)
-    weighted = np.zeros((k, problem.n_sites))
-    np.add.at(weighted, members, problem.weights[:, None] * problem.minutes)
+    weighted = _sum_by_unit(members, k, problem.weights[:, None] * problem.minutes)
     longest = np.full((k, problem.n_sites), -np.inf)
     np.maximum.at(longest, members, problem.minutes)
     return Units(members, weight, weighted, longest, counties)
@@ -299,20 +298,23 @@ def build(
     return Formulation(milp, units, pairs, parts, tuple(sorted(groups)))
 
 
+def _sum_by_unit(members: NDArray[np.int64], count: int, values: NDArray) -> NDArray:
+    """Per-client rows (n, m) summed into their units' rows (count, m)."""
+    total = np.zeros((count, values.shape[1]))
+    np.add.at(total, members, values)
+    return total
+
+
 def _weighted_minutes_beyond(problem: SitingProblem, units: Units, limit: float) -> NDArray:
     beyond = problem.weights[:, None] * np.maximum(problem.minutes - limit, 0.0)
-    total = np.zeros((units.count, problem.n_sites))
-    np.add.at(total, units.members, beyond)
-    return total
+    return _sum_by_unit(units.members, units.count, beyond)
 
 
 def _covered_weight(problem: SitingProblem, units: Units, limit: float | None) -> NDArray:
     if limit is None:
         limit = np.inf
     within = problem.weights[:, None] * (problem.minutes <= limit + 1e-9)
-    total = np.zeros((units.count, problem.n_sites))
-    np.add.at(total, units.members, within)
-    return total
+    return _sum_by_unit(units.members, units.count, within)
 
 
 def _cap_primary(milp, problem, settings, units, pairs, open_, assign, cap) -> None:

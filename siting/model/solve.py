@@ -332,14 +332,11 @@ def _read(formulation: Formulation, x, problem: SitingProblem):
     units = formulation.units
     pairs = formulation.pairs
     values = x[assign]
-    best = np.full(units.count, -1)
-    score = np.full(units.count, -np.inf)
     # each unit's site: its largest assignment (ties to the lower site index)
-    order = np.lexsort((pairs[:, 1], -values))
-    for k in order[::-1]:
-        u = pairs[k, 0]
-        if values[k] >= score[u]:
-            score[u], best[u] = values[k], pairs[k, 1]
+    order = np.lexsort((pairs[:, 1], -values, pairs[:, 0]))
+    _, first = np.unique(pairs[order, 0], return_index=True)
+    best = np.full(units.count, -1)
+    best[pairs[order[first], 0]] = pairs[order[first], 1]
     site_of_client = best[units.members]
     parts = {name: float(column @ x[: len(column)]) for name, column in formulation.parts.items()}
     return offices.tolist(), site_of_client, parts

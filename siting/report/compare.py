@@ -41,8 +41,7 @@ def county_changes(runs: list[Run]) -> pd.DataFrame:
     """Per county: the office (most of its organizers') in each run, where they differ."""
     columns = {}
     for run in runs:
-        assignment = run.solution.assignment
-        office = assignment.groupby("county_id")["office"].agg(lambda s: s.value_counts().index[0])
+        office = run.solution.office_by("county_id")
         columns[run.scenario.name] = office.map(run.solution.site_names)
     frame = pd.DataFrame(columns)
     frame.insert(0, "county", runs[0].atlas.counties["name"].reindex(frame.index))

@@ -303,11 +303,7 @@ def plot_solution(
     offices = sorted(solution.offices, key=lambda o: -run.candidates.geometry[o].y)
     colours = colours or region_colours(offices, run.candidates.geometry)
     organizers = atlas.organizers.loc[solution.assignment.index]
-    served = (
-        solution.assignment["office"]
-        .groupby(organizers["municipality_id"])
-        .agg(lambda s: s.value_counts().index[0])
-    )
+    served = solution.office_by(organizers["municipality_id"])
     fill = atlas.municipalities.index.map(lambda m: colours.get(served.get(m), "#E6E6E6"))
     atlas.municipalities.plot(
         ax=ax, color=list(fill), alpha=0.6, edgecolor=COLOURS["municipality_edge"], linewidth=0.25

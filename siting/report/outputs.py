@@ -69,10 +69,11 @@ def regions_layers(run: Run) -> dict[str, gpd.GeoDataFrame]:
     organizers = atlas.organizers.loc[assignment.index, ["name", "county_id", "geometry"]].join(
         assignment[["office", "minutes", "weight"]]
     )
-    by_county = assignment.groupby("county_id")["office"]
     counties = atlas.counties[["name", "geometry"]].copy()
-    counties["office"] = by_county.agg(lambda s: s.value_counts().index[0])
-    counties["offices"] = by_county.agg(lambda s: ",".join(sorted(set(s))))
+    counties["office"] = solution.office_by("county_id")
+    counties["offices"] = assignment.groupby("county_id")["office"].agg(
+        lambda s: ",".join(sorted(set(s)))
+    )
     counties["office_name"] = counties["office"].map(solution.site_names)
     offices = run.candidates.loc[list(solution.offices), ["geometry"]].join(offices_table(run))
     points = run.candidates.geometry

@@ -219,11 +219,8 @@ def road_matrix(
     """
     if graph.graph.get("crs") is None or not _same_crs(graph.graph["crs"], crs):
         graph = ox.project_graph(graph, to_crs=crs)
-    ox_xy = {
-        name: _xy(frame) for name, frame in (("origins", origins), ("destinations", destinations))
-    }
-    o_nodes, o_dist = ox.distance.nearest_nodes(graph, *ox_xy["origins"], return_dist=True)
-    d_nodes, d_dist = ox.distance.nearest_nodes(graph, *ox_xy["destinations"], return_dist=True)
+    o_nodes, o_dist = ox.distance.nearest_nodes(graph, *_xy(origins), return_dist=True)
+    d_nodes, d_dist = ox.distance.nearest_nodes(graph, *_xy(destinations), return_dist=True)
     csr, nodes = graph_csr(graph)
     position = {n: k for k, n in enumerate(nodes)}
     o_index = np.array([position[n] for n in np.atleast_1d(o_nodes)])
