@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 import itertools
 from pathlib import Path
 
@@ -155,3 +156,17 @@ def test_spopt_san_francisco_maximal_covering():
     # the same p-median through the general model's fast path
     median = solve_problem(problem, ModelSettings(p=4))
     assert median.objective / weights.sum() == pytest.approx(2982.1268579890657, rel=1e-12)
+
+
+def test_short_time_limit_on_a_large_instance_returns_the_heuristic_with_its_gap():
+    # used to raise UnboundLocalError: the deadline passed before the first LP round
+    rng = np.random.default_rng(11)
+    costs = rng.uniform(0, 1000, size=(1500, 1500))
+    started = time.perf_counter()
+    result = solve_pmedian(costs, 30, time_limit_s=2)
+    elapsed = time.perf_counter() - started
+    assert result.status == "time_limit"
+    assert len(result.sites) == 30
+    assert 0 < result.lower_bound <= result.objective
+    assert result.objective == pytest.approx(assignment_cost(costs, np.ones(1500), result.sites))
+    assert elapsed < 2 + 6  # a limit, not a benchmark: generous for a loaded machine

@@ -8,6 +8,8 @@ procedure for location problems", Ann. Oper. Res. 150:205-230.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -47,10 +49,12 @@ def swap_search(
     *,
     fixed=(),
     max_iterations: int = 10_000,
+    deadline: float | None = None,
 ) -> list[int]:
     """Best-improvement swap local search from ``sites`` (a local optimum on return).
 
-    ``fixed`` sites are never swapped out.
+    ``fixed`` sites are never swapped out. ``deadline`` (a ``time.perf_counter()``
+    value) stops the search early with the best sites found so far.
     """
     n, m = costs.shape
     current = np.array(sorted(sites))
@@ -60,6 +64,8 @@ def swap_search(
     fixed_mask = np.isin(current, list(fixed))
     rows = np.arange(n)
     for _ in range(max_iterations):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         sub = costs[:, current]  # n x p
         if p == 1:
             first = np.zeros(n, dtype=int)

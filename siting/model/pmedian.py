@@ -219,7 +219,9 @@ def solve_pmedian(
     work = costs.copy()
     if forbidden:
         work[:, forbidden] = costs.max() * (n + 1) + 1
-    incumbent = swap_search(work, weights, greedy(work, weights, p, fixed=fixed), fixed=fixed)
+    incumbent = swap_search(
+        work, weights, greedy(work, weights, p, fixed=fixed), fixed=fixed, deadline=deadline
+    )
     upper = assignment_cost(costs, weights, incumbent)
     if (
         start is not None
@@ -227,7 +229,7 @@ def solve_pmedian(
         and set(fixed) <= set(start)
         and not set(start) & set(forbidden)
     ):
-        warm = swap_search(work, weights, sorted(set(start)), fixed=fixed)
+        warm = swap_search(work, weights, sorted(set(start)), fixed=fixed, deadline=deadline)
         if assignment_cost(costs, weights, warm) < upper:
             incumbent, upper = warm, assignment_cost(costs, weights, warm)
     heuristic_objective = upper
@@ -267,12 +269,16 @@ def solve_pmedian(
         second = np.partition(sub_costs[:, incumbent], 1, axis=1)[:, 1]
         add(np.arange(k), second)
 
-    # 2. LP relaxation by cutting planes
+    # 2. LP relaxation by cutting planes (at least one round: it gives the bound)
     lp_rounds = 0
     while True:
-        if deadline is not None and time.perf_counter() > deadline:
+        if lp_rounds and deadline is not None and time.perf_counter() > deadline:
             break
+        if deadline is not None:
+            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
         h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break  # the LP itself ran out of time: keep the cuts' bound so far
         solution = np.asarray(h.getSolution().col_value)
         y, theta = solution[:m], solution[m:]
         level, value = cuts.levels(y)
@@ -280,11 +286,21 @@ def solve_pmedian(
         lp_rounds += 1
         if not len(violated) or not add(violated, level):
             break
-    lp_bound = float(h.getInfo().objective_function_value)
+    lp_solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    # without a solved LP, the trivial bound: every client at its cheapest site
+    lp_bound = (
+        float(h.getInfo().objective_function_value)
+        if lp_solved
+        else float(sub_weights @ sub_costs.min(axis=1))
+    )
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
-    reduced = np.asarray(h.getSolution().col_dual)[:m]
-    closable = np.flatnonzero((y < 1e-9) & (lp_bound + reduced > upper + 1e-9 * max(1.0, upper)))
+    closable = np.zeros(0, dtype=np.int64)
+    if lp_solved:
+        reduced = np.asarray(h.getSolution().col_dual)[:m]
+        closable = np.flatnonzero(
+            (y < 1e-9) & (lp_bound + reduced > upper + 1e-9 * max(1.0, upper))
+        )
     if len(closable):
         zeros = np.zeros(len(closable))
         h.changeColsBounds(len(closable), closable.astype(np.int32), zeros, zeros)
