@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from siting.errors import SitingError
@@ -18,8 +19,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 ManifestOption = Annotated[
     Path | None,
@@ -27,12 +28,27 @@ ManifestOption = Annotated[
 ]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from siting import __version__
+
+        console.print(f"siting {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log what each step does.")
     ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
+    """Office-location optimization across administrative regions."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -136,17 +152,18 @@ def validate(
     overrides: SetOption = None,
 ) -> None:
     """Check scenario files: every problem in each, or OK."""
-    from siting.pipeline import load_scenario_atlas, resolve_sites
+    from siting.pipeline import prepare
     from siting.scenario import load_scenario
 
     failed = 0
     for path in scenarios:
         try:
             scenario = load_scenario(path, overrides or [])
-            resolve_sites(scenario, load_scenario_atlas(scenario))
+            prepare(scenario)
         except SitingError as exc:
             failed += 1
-            err_console.print(f"[red]{path}[/]: {exc}", highlight=False)
+            message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+            err_console.print(message, style="red", highlight=False, markup=False)
         else:
             console.print(f"{path}: OK ({scenario.name})")
     if failed:
@@ -264,21 +281,55 @@ def fetch_register_command(
 
 
 def main() -> None:
-    """Entry point: run the app and turn siting's errors into one clear message."""
+    """Entry point: run the app; turn every error into one clear message, never a traceback.
+
+    Exit codes: 0 success; 2 a usage mistake (typer's usage message) or input the
+    user can fix (a :class:`~siting.errors.SitingError`, with what would fix it);
+    1 a fault the user cannot fix (a bug: one line, with ``SITING_DEBUG=1`` for
+    the traceback); 130 interrupted.
+    """
+    import os
+
     import matplotlib
 
     matplotlib.use("Agg")  # the command only writes files: no display needed
     try:
-        app(standalone_mode=False)
+        app(prog_name="siting")  # standalone: typer prints usage errors and exits 2
     except SitingError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise SystemExit(2) from None
-    except typer.Abort:
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        raise SystemExit(130) from None
+    except MemoryError:
+        err_console.print("[bold red]error:[/] out of memory", highlight=False)
         raise SystemExit(1) from None
-    except Exception as exc:  # click usage errors carry their own exit codes
-        import click
+    except OSError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(_os_message(exc))}", highlight=False)
+        raise SystemExit(2 if exc.filename else 1) from None
+    except Exception as exc:
+        if os.environ.get("SITING_DEBUG"):
+            raise
+        err_console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}. "
+            "This is a bug in siting; run again with SITING_DEBUG=1 to see the traceback, "
+            "and report it.",
+            highlight=False,
+        )
+        raise SystemExit(1) from None
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
+
+def _os_message(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file, and why."""
+    import errno
+
+    reason = exc.strerror or str(exc)
+    hints = {
+        errno.ENOSPC: "free some disk space or write elsewhere with --out",
+        errno.EACCES: "choose a folder you may write to",
+        errno.EROFS: "the file system is read-only: choose another folder",
+        errno.EPERM: "choose a folder you may write to",
+    }
+    hint = hints.get(exc.errno or 0, "")
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{reason}" + (f" ({hint})" if hint else "")

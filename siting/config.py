@@ -12,7 +12,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: YAML's true is not the number 1, nor "3" the number 3; no inf or nan
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class EstimateSettings(_Settings):
@@ -44,8 +45,10 @@ class RailSettings(_Settings):
     transfer_min: float = Field(15.0, ge=0)
     source: Literal["lines", "gtfs"] = "lines"
     gtfs_feed: str | None = Field(None, description="GTFS folder or .zip (source: gtfs).")
-    gtfs_date: dt.date | None = Field(None, description="Service date (source: gtfs).")
-    gtfs_window: tuple[str, str] = ("06:00:00", "20:00:00")
+    gtfs_date: dt.date | None = Field(
+        None, strict=False, description="Service date (source: gtfs), e.g. 2024-03-12."
+    )
+    gtfs_window: tuple[str, str] = Field(("06:00:00", "20:00:00"), strict=False)
 
     @model_validator(mode="after")
     def _gtfs_complete(self) -> RailSettings:

@@ -15,9 +15,10 @@ import geopandas as gpd
 import pandas as pd
 
 from siting.atlas import Atlas, default_manifest, load_atlas, read_manifest
+from siting.config import ModelSettings
 from siting.errors import ScenarioError, UnknownNameError
 from siting.model.problem import SitingProblem, build_problem
-from siting.model.solve import solve_problem
+from siting.model.solve import check_settings, check_solver, solve_problem
 from siting.organizers import organizers_from_register
 from siting.scenario import Scenario
 from siting.solution import Solution
@@ -88,6 +89,45 @@ def resolve_sites(
     return candidates, ids["required"], forbidden
 
 
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """A scenario made ready to solve: every check that needs no solver has passed."""
+
+    scenario: Scenario
+    atlas: Atlas
+    candidates: gpd.GeoDataFrame
+    problem: SitingProblem
+    settings: ModelSettings
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    """Load the atlas, resolve towns, build the travel minutes and the problem, check settings.
+
+    Everything :func:`run` does before it solves, so that ``siting validate``
+    refuses exactly what ``siting solve`` would refuse.
+
+    Raises
+    ------
+    SitingError
+        Unknown towns, unreadable data, settings that cannot work, an unknown solver.
+
+    """
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    check_solver(scenario.solver)
+    atlas = load_scenario_atlas(scenario)
+    candidates, required, forbidden = resolve_sites(scenario, atlas)
+    seconds["atlas_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    problem = build_problem(atlas, travel=scenario.travel, candidates=candidates)
+    seconds["travel_s"] = time.perf_counter() - started
+    settings = scenario.model.model_copy(update={"required": required, "forbidden": forbidden})
+    check_settings(problem, settings)
+    return Prepared(scenario, atlas, candidates, problem, settings, seconds)
+
+
 def run(
     scenario: Scenario,
     *,
@@ -109,25 +149,16 @@ def run(
         Site ids to start the solver from (a warm start, e.g. a neighbouring run's).
 
     """
-    seconds: dict[str, float] = {}
+    prepared = prepare(scenario)
+    seconds = dict(prepared.seconds)
     started = time.perf_counter()
-    atlas = load_scenario_atlas(scenario)
-    candidates, required, forbidden = resolve_sites(scenario, atlas)
-    seconds["atlas_s"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    problem = build_problem(atlas, travel=scenario.travel, candidates=candidates)
-    seconds["travel_s"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    settings = scenario.model.model_copy(update={"required": required, "forbidden": forbidden})
     solution = solve_problem(
-        problem,
-        settings,
+        prepared.problem,
+        prepared.settings,
         scenario.solver,
         prices=prices,
         office_values=office_values,
         start_offices=start_offices,
     )
     seconds["solve_s"] = time.perf_counter() - started
-    return Run(scenario, atlas, candidates, problem, solution, seconds)
+    return Run(scenario, prepared.atlas, prepared.candidates, prepared.problem, solution, seconds)

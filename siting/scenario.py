@@ -12,15 +12,16 @@ Dotted overrides change any field before validation: ``model.p=8``,
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from siting._yaml import parse_yaml, read_yaml
 from siting.config import ModelSettings, SolverSettings, TravelSettings
 from siting.errors import ScenarioError
 
@@ -28,7 +29,7 @@ FORMATS = ("csv", "gpkg", "png", "svg", "pdf", "html", "json")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class DataSection(_Section):
@@ -70,9 +71,10 @@ class Scenario(_Section):
 
 
 def _parse_value(text: str) -> Any:
+    """A value written after ``=`` in an override, read as YAML (``8``, ``[a, b]``, ``off``)."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        return parse_yaml(text, source="override", error=ScenarioError)
+    except ScenarioError:
         return text
 
 
@@ -83,15 +85,22 @@ def apply_overrides(raw: dict, overrides: list[str] | dict[str, Any]) -> dict:
         if isinstance(overrides, dict)
         else [_split_override(text) for text in overrides]
     )
-    result = json.loads(json.dumps(raw))  # deep copy of plain data
+    result = copy.deepcopy(raw)  # YAML values (dates, say) are not all JSON
     for path, value in items:
         keys = path.split(".")
+        if not path or any(not key for key in keys):
+            raise ScenarioError(f"override {path!r}: write it as field.path=value, e.g. model.p=8")
         node = result
-        for key in keys[:-1]:
+        for depth, key in enumerate(keys[:-1]):
             child = node.get(key)
-            if not isinstance(child, dict):
+            if child is None:
                 child = {}
                 node[key] = child
+            elif not isinstance(child, dict):
+                where = ".".join(keys[: depth + 1])
+                raise ScenarioError(
+                    f"override {path}: {where} is a value ({child!r}), not a section"
+                )
             node = child
         node[keys[-1]] = value
     return result
@@ -127,8 +136,12 @@ def _message(error: dict) -> str:
         hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
         return f"{path}: unknown key{hint}"
     value = error.get("input")
-    shown = "" if isinstance(value, dict) else f", got {value!r}"
+    shown = "" if isinstance(value, dict) else f", got {_short(repr(value))}"
     return f"{path}: {error['msg']}{shown}"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 15]}... ({len(text):,} chars)"
 
 
 def validate_scenario(raw: Any, source: str = "scenario") -> Scenario:
@@ -157,12 +170,14 @@ def load_scenario(
 
     """
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(f"scenario file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML: {exc}") from None
+    raw = read_yaml(path, what="scenario file", error=ScenarioError)
+    if raw is None:
+        raise ScenarioError(f"{path}: the scenario file is empty; it needs at least a name")
+    if not isinstance(raw, dict):
+        raise ScenarioError(
+            f"{path}: a scenario is a mapping of sections (name:, data:, model:, ...), "
+            f"got a {type(raw).__name__}"
+        )
     if overrides:
         raw = apply_overrides(raw, overrides)
     scenario = validate_scenario(raw, str(path))

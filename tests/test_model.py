@@ -16,7 +16,7 @@ from siting.config import (
     SpreadCriterion,
     UniversityCriterion,
 )
-from siting.errors import DataError, InfeasibleError, ScenarioError
+from siting.errors import DataError, InfeasibleError, ScenarioError, SitingError
 from siting.model.problem import SitingProblem
 from siting.model.solve import solve_problem
 from siting.travel.matrix import TravelTimeMatrix
@@ -239,7 +239,11 @@ def test_same_answer_from_cbc():
 
 def test_unknown_solver_is_named():
     settings = ModelSettings(p=2, county=CountyRules(whole=True))
-    with pytest.raises(Exception, match=r"solver 'nosuch' is not available; choose 'highs'"):
+    with pytest.raises(
+        SitingError,
+        match=r"solver.name: 'nosuch' is not available here; "
+        r"choose one of: cbc, highs",
+    ):
         solve_problem(line_problem(), settings, SolverSettings(name="nosuch"))
 
 

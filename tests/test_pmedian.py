@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import time
 import itertools
+import time
 from pathlib import Path
 
 import numpy as np

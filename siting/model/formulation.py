@@ -287,7 +287,7 @@ def build(
         )
     elif settings.objective == "coverage":
         covered = _covered_weight(problem, units, settings.coverage_minutes)
-        cost[m:] = -covered[unit_of, site_of]
+        cost[assign] = -covered[unit_of, site_of]
     elif settings.objective == "min_offices":
         cost[:m] = 1.0
     if stage == "tiebreak" and primary_cap is not None:

@@ -9,9 +9,12 @@ PuLP, which builds its model from the same arrays.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import highspy
 import numpy as np
@@ -196,12 +199,41 @@ def solve_milp(
     return MilpResult(*result, seconds=time.perf_counter() - started, solver=solver)
 
 
+_banner_shown = False
+
+
+def new_highs(threads: int = 1) -> highspy.Highs:
+    """A silent, seeded HiGHS instance (every HiGHS model in siting starts here).
+
+    HiGHS prints its banner on standard output when the first instance of a
+    process is made, before any option can silence it: that one construction
+    runs with the output file descriptor pointed at the null device, so no
+    command, sweep worker or notebook cell shows it.
+    """
+    global _banner_shown
+    if _banner_shown:
+        h = highspy.Highs()
+    else:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(null)
+            os.close(saved)
+        _banner_shown = True
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", threads)
+    h.setOptionValue("random_seed", 0)
+    return h
+
+
 def _solve_highs(model: Milp, time_limit_s, mip_rel_gap, start):
     lower, upper, cost, integer, row_lower, row_upper, matrix = model.arrays()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
+    h = new_highs()
     h.setOptionValue("mip_rel_gap", mip_rel_gap)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
@@ -248,17 +280,39 @@ def _solve_highs(model: Milp, time_limit_s, mip_rel_gap, start):
     return name, x, objective, bound
 
 
-def _solve_pulp(model: Milp, solver: str, time_limit_s, mip_rel_gap):
-    lower, upper, cost, integer, row_lower, row_upper, matrix = model.arrays()
-    available = pulp.listSolvers(onlyAvailable=True)
-    by_name = {name.lower(): name for name in available}
-    key = solver.lower()
-    key = {"cbc": "pulp_cbc_cmd", "glpk": "glpk_cmd"}.get(key, key)
+#: Short names for PuLP's solver classes.
+SOLVER_ALIASES = {"cbc": "pulp_cbc_cmd", "glpk": "glpk_cmd"}
+
+
+@lru_cache(maxsize=1)
+def _pulp_solvers() -> dict[str, str]:
+    return {name.lower(): name for name in pulp.listSolvers(onlyAvailable=True)}
+
+
+def available_solvers() -> list[str]:
+    """Names ``solver.name`` accepts on this machine: highs, cbc, and PuLP's others."""
+    names = {"highs"}
+    for key in _pulp_solvers():
+        short = {v: k for k, v in SOLVER_ALIASES.items()}.get(key, key)
+        names.add(short)
+    return sorted(names)
+
+
+def pulp_solver_name(solver: str) -> str:
+    """PuLP's class name for a solver name; a SitingError listing the choices if unknown."""
+    key = SOLVER_ALIASES.get(solver.lower(), solver.lower())
+    by_name = _pulp_solvers()
     if key not in by_name:
         raise SitingError(
-            f"solver {solver!r} is not available; choose 'highs' or one of: "
-            f"{', '.join(sorted(n.lower() for n in available))}"
+            f"solver.name: {solver!r} is not available here; choose one of: "
+            f"{', '.join(available_solvers())}"
         )
+    return by_name[key]
+
+
+def _solve_pulp(model: Milp, solver: str, time_limit_s, mip_rel_gap):
+    lower, upper, cost, integer, row_lower, row_upper, matrix = model.arrays()
+    solver_class = pulp_solver_name(solver)
     problem = pulp.LpProblem("siting", pulp.LpMinimize)
     variables = [
         problem.add_variable(
@@ -293,7 +347,7 @@ def _solve_pulp(model: Milp, solver: str, time_limit_s, mip_rel_gap):
     with warnings.catch_warnings():
         # PuLP 3.3 announces that its bundled CBC (PULP_CBC_CMD) leaves in PuLP 4
         warnings.simplefilter("ignore", DeprecationWarning)
-        engine = pulp.getSolver(by_name[key], **options)
+        engine = pulp.getSolver(solver_class, **options)
     if hasattr(engine, "optionsDict"):
         engine.optionsDict["gapRel"] = mip_rel_gap
     problem.solve(engine)

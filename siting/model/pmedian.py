@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from siting.errors import DataError
 from siting.model.heuristics import assignment_cost, greedy, swap_search
+from siting.model.milp import new_highs
 from siting.travel.matrix import TravelTimeMatrix
 
 log = logging.getLogger(__name__)
@@ -156,14 +157,6 @@ class _Cuts:
         )
 
 
-def _new_highs(threads: int) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", threads)
-    h.setOptionValue("random_seed", 0)
-    return h
-
-
 def solve_pmedian(
     costs: NDArray[np.float64],
     p: int,
@@ -240,7 +233,7 @@ def solve_pmedian(
     cuts = _Cuts(sub_costs)
     k = len(active)
 
-    h = _new_highs(threads)
+    h = new_highs(threads)
     lower_cols = np.concatenate([np.zeros(m), sub_costs.min(axis=1)])
     upper_cols = np.concatenate([np.ones(m), np.full(k, INF)])
     upper_cols[forbidden] = 0.0

@@ -20,7 +20,7 @@ import pandas as pd
 from siting.config import ModelSettings, SolverSettings
 from siting.errors import InfeasibleError, ScenarioError
 from siting.model.formulation import Formulation, build, hard_groups, site_bounds
-from siting.model.milp import MilpResult, solve_milp
+from siting.model.milp import MilpResult, pulp_solver_name, solve_milp
 from siting.model.pmedian import solve_pmedian
 from siting.model.problem import SitingProblem
 from siting.solution import Solution
@@ -59,6 +59,17 @@ def check_settings(problem: SitingProblem, settings: ModelSettings) -> None:
         unknown = [s for s in ids if s not in set(problem.site_ids)]
         if unknown:
             problems.append(f"model.{name}: {', '.join(unknown)} are not candidate sites")
+    names = dict(zip(problem.site_ids, problem.site_names or problem.site_ids, strict=False))
+    both = sorted(set(settings.required) & set(settings.forbidden))
+    if both:
+        listed = ", ".join(names.get(s, s) for s in both)
+        problems.append(f"model.required and model.forbidden both name {listed}; keep one")
+    most = settings.p if settings.p is not None else settings.p_max
+    if most is not None and len(set(settings.required)) > most:
+        problems.append(
+            f"model.required: {len(set(settings.required))} required towns but at most "
+            f"{most} offices (model.p); raise p or require fewer"
+        )
     if (settings.rail.mode != "off") and problem.site_rail is None:
         problems.append(
             "model.rail: no station data in this problem (the rail backend is not built yet); "
@@ -82,6 +93,12 @@ def check_settings(problem: SitingProblem, settings: ModelSettings) -> None:
             if len(problems) == 1
             else f"{len(problems)} problems: " + "; ".join(problems)
         )
+
+
+def check_solver(solver: SolverSettings) -> None:
+    """Refuse a solver this machine does not have, listing the ones it has."""
+    if solver.name.lower() != "highs":
+        pulp_solver_name(solver.name)
 
 
 def _is_pure_pmedian(
@@ -233,6 +250,7 @@ def solve_problem(
 
     """
     solver = solver or SolverSettings()
+    check_solver(solver)
     check_settings(problem, settings)
     started = time.perf_counter()
     deadline = None if solver.time_limit_s is None else started + solver.time_limit_s

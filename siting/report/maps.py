@@ -7,8 +7,11 @@ bar is true.
 
 from __future__ import annotations
 
+import functools
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -20,6 +23,10 @@ from matplotlib_scalebar.scalebar import ScaleBar
 
 from siting._io import atomic_path
 from siting.atlas import Atlas
+from siting.errors import ScenarioError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Okabe-Ito colours (colour-blind safe), by role.
 COLOURS = {
@@ -33,6 +40,21 @@ COLOURS = {
     "land": "#F4F1EA",
     "rail": "#6B3F1F",
 }
+
+
+def plain_text(plot: Callable[P, R]) -> Callable[P, R]:
+    r"""Draw with every text taken literally: ``$`` in a scenario or town name is a dollar.
+
+    Matplotlib reads text between two dollar signs as mathematics and fails on
+    what does not parse (a scenario named ``$\frac{1}{$``); names are data.
+    """
+
+    @functools.wraps(plot)
+    def drawn(*args: P.args, **kwargs: P.kwargs) -> R:
+        with plt.rc_context({"text.parse_math": False}):
+            return plot(*args, **kwargs)
+
+    return drawn
 
 
 def rail_lines(atlas: Atlas) -> gpd.GeoDataFrame | None:
@@ -115,6 +137,7 @@ def north_arrow(ax: Axes, *, x: float = 0.93, y: float = 0.93) -> None:
     )
 
 
+@plain_text
 def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> tuple[Figure, Axes]:
     """Draw counties, municipality borders, organizers, offices, SPSM sites and universities.
 
@@ -222,9 +245,25 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
     return fig, ax
 
 
+#: File suffixes a map can be saved as.
+MAP_FORMATS = (".png", ".svg", ".pdf")
+
+
 def save_figure(fig: Figure, path: str | Path, *, dpi: int = 300) -> Path:
-    """Save a figure atomically (format from the suffix: png, svg, pdf)."""
+    """Save a figure atomically (format from the suffix: png, svg, pdf).
+
+    Raises
+    ------
+    ScenarioError
+        A suffix that is not a map format.
+
+    """
     path = Path(path)
+    if path.suffix.lower() not in MAP_FORMATS:
+        raise ScenarioError(
+            f"{path}: a map is written as {', '.join(MAP_FORMATS)}; "
+            f"got {path.suffix or 'no suffix'}"
+        )
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     return path
@@ -257,6 +296,7 @@ def region_colours(offices: list[str], points: gpd.GeoSeries) -> dict[str, str]:
     return {o: REGION_COLOURS[k % len(REGION_COLOURS)] for k, o in enumerate(ordered)}
 
 
+@plain_text
 def plot_solution(
     run,
     *,
@@ -430,6 +470,7 @@ def plot_solution(
     return fig, ax
 
 
+@plain_text
 def plot_comparison(runs: list, *, columns: int | None = None) -> tuple[Figure, list[Axes]]:
     """Side-by-side maps of several runs, one panel each."""
     count = len(runs)

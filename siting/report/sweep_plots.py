@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from siting.atlas import Atlas
-from siting.report.maps import COLOURS, north_arrow
+from siting.report.maps import COLOURS, north_arrow, plain_text
 
 
 def _axes(ax: Axes | None, size=(6.5, 4.2)) -> tuple[Figure, Axes]:
@@ -31,6 +31,7 @@ def pareto_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return efficient
 
 
+@plain_text
 def plot_tradeoff(
     table: pd.DataFrame,
     *,
@@ -67,6 +68,7 @@ def plot_tradeoff(
     return fig, ax
 
 
+@plain_text
 def plot_choice_map(
     atlas: Atlas, frequency: pd.DataFrame, *, ax: Axes | None = None, title: str | None = None
 ) -> tuple[Figure, Axes]:
@@ -101,6 +103,7 @@ def plot_choice_map(
     return fig, ax
 
 
+@plain_text
 def plot_tornado(
     table: pd.DataFrame,
     parameters: list[str],
