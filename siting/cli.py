@@ -96,10 +96,11 @@ SetOption = Annotated[
 
 def _run(scenario_path: Path, overrides: list[str] | None, *, office_values: bool = False):
     """Load, validate and solve one scenario with a progress display."""
-    from siting.pipeline import run
     from siting.scenario import load_scenario
 
     scenario = load_scenario(scenario_path, overrides or [])
+    from siting.pipeline import run  # the geographic stack, once the file reads
+
     with console.status(f"solving {scenario.name} ...", spinner="dots"):
         result = run(scenario, office_values=office_values)
     return result
@@ -152,13 +153,14 @@ def validate(
     overrides: SetOption = None,
 ) -> None:
     """Check scenario files: every problem in each, or OK."""
-    from siting.pipeline import prepare
     from siting.scenario import load_scenario
 
     failed = 0
     for path in scenarios:
         try:
             scenario = load_scenario(path, overrides or [])
+            from siting.pipeline import prepare  # the geographic stack, once a file reads
+
             prepare(scenario)
         except SitingError as exc:
             failed += 1
