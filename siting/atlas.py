@@ -32,7 +32,7 @@ from typing import Literal
 import geopandas as gpd
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from siting import organizers as _organizers
 from siting.errors import DataError, UnknownNameError
@@ -76,12 +76,72 @@ class TableSpec(_Strict):
     file: str
 
 
-class SitesSpec(TableSpec):
-    """The facts table and which kinds of site mean what."""
+class LayerStyle(_Strict):
+    """How one kind of site is named and drawn on maps (a matplotlib marker and colour)."""
 
-    spsm_kinds: list[str] = Field(default_factory=list)
-    university_kinds: list[str] = Field(default_factory=list)
+    label: str
+    marker: str = "o"
+    colour: str = "#555555"
+    filled: bool = True
+    size: float = Field(7.0, gt=0)
+
+
+class SitesSpec(TableSpec):
+    """The facts table, which kinds are the agency's own offices, and each kind's style.
+
+    ``layers`` names every kind of site a map should draw, with its label and
+    symbol; a kind without one is drawn with a default symbol and its own name.
+    """
+
     office_kinds: list[str] = Field(default_factory=list)
+    layers: dict[str, LayerStyle] = Field(default_factory=dict)
+
+
+#: Attributes of towns the engine derives from the atlas's data, beside boolean
+#: columns of the localities table: a station on the manifest's rail network, and
+#: a station on one of its intercity lines.
+DERIVED_ATTRIBUTES = ("station", "intercity_station")
+
+
+class CriterionSpec(_Strict):
+    """A siting criterion declared by the manifest, in one of three kinds.
+
+    - ``colocate_with``: an office only where a site of these kinds is in town;
+    - ``near``: a site of these kinds within ``max_minutes`` of the office (by
+      the scenario's travel modes);
+    - ``attribute``: a yes/no property of the town, a boolean column of the
+      localities table or one of :data:`DERIVED_ATTRIBUTES`.
+
+    Scenarios switch and price it by name under ``model.criteria``.
+    """
+
+    label: str = ""
+    colocate_with: list[str] | None = None
+    near: list[str] | None = None
+    attribute: str | None = None
+    max_minutes: float = Field(60.0, ge=0, description="Default nearness limit.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> CriterionSpec:
+        given = [k for k in ("colocate_with", "near", "attribute") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of colocate_with (site kinds), near (site kinds) or "
+                f"attribute (a town attribute); got {', '.join(given) or 'none'}"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``colocate``, ``near`` or ``attribute``."""
+        if self.colocate_with:
+            return "colocate"
+        return "near" if self.near else "attribute"
+
+    @property
+    def site_kinds(self) -> list[str]:
+        """The kinds of site this criterion reads (empty for attributes)."""
+        return list(self.colocate_with or self.near or [])
 
 
 class CandidatesSpec(_Strict):
@@ -116,7 +176,21 @@ class AtlasSpec(_Strict):
     candidates: CandidatesSpec = CandidatesSpec()
     ferries: list[FerrySpec] = Field(default_factory=list)
     rail: TableSpec | None = None
+    criteria: dict[str, CriterionSpec] = Field(default_factory=dict)
     attribution: str = ""
+
+    @model_validator(mode="after")
+    def _criteria_known(self) -> AtlasSpec:
+        problems = []
+        for name, criterion in self.criteria.items():
+            if criterion.attribute in DERIVED_ATTRIBUTES and self.rail is None:
+                problems.append(
+                    f"criteria.{name}: the attribute {criterion.attribute} needs a rail network "
+                    "(rail: file)"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 def read_manifest(path: str | Path) -> tuple[AtlasSpec, Path]:
@@ -209,21 +283,33 @@ class Atlas:
         """
         return _resolve_town(town, self.localities, self._names)
 
+    def layer(self, kinds: str | list[str]) -> gpd.GeoDataFrame:
+        """The sites of some kinds, one row per town (the first site of each town)."""
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        return self.sites[self.sites["kind"].isin(kinds)].drop_duplicates("locality_id")
+
+    def layer_style(self, kind: str) -> LayerStyle:
+        """The manifest's style for a kind of site, or a default one named after it."""
+        return self.spec.sites.layers.get(kind) or LayerStyle(label=kind.replace("_", " "))
+
     def summary(self) -> dict[str, int]:
-        """Counts of everything the atlas holds, for the ``siting atlas`` command."""
-        kinds = self.sites["kind"].value_counts()
+        """Counts of everything the atlas holds, for the ``siting atlas`` command.
+
+        Each kind of site is counted in towns, as the map legend counts it.
+        """
         spec = self.spec.sites
-        return {
+        counts = {
             "counties": len(self.counties),
             "municipalities": len(self.municipalities),
             "localities": len(self.localities),
             "organizers": len(self.organizers),
             "candidates": len(self.candidates),
-            "offices": int(kinds.reindex(spec.office_kinds).fillna(0).sum()),
-            "spsm_sites": int(kinds.reindex(spec.spsm_kinds).fillna(0).sum()),
-            "universities": int(kinds.reindex(spec.university_kinds).fillna(0).sum()),
-            "unverified_sites": int((~self.sites["verified"]).sum()),
+            "offices": len(self.sites[self.sites["kind"].isin(spec.office_kinds)]),
         }
+        for kind in sorted(set(self.sites["kind"]) - set(spec.office_kinds)):
+            counts[f"{self.layer_style(kind).label} (towns)"] = len(self.layer(kind))
+        counts["unverified sites"] = int((~self.sites["verified"]).sum())
+        return counts
 
 
 def _name_index(localities: pd.DataFrame) -> dict[str, list[str]]:
@@ -383,6 +469,22 @@ def load_atlas(
 
     names = _name_index(localities)
     sites = _sites(raw_sites, localities, names, problems)
+    known_kinds = set(raw_sites["kind"])
+    for name, criterion in spec.criteria.items():
+        unknown_kinds = [k for k in criterion.site_kinds if k not in known_kinds]
+        if unknown_kinds:
+            problems.append(
+                f"criteria.{name}: no site of kind {', '.join(unknown_kinds)} in "
+                f"{spec.sites.file}; kinds there: {', '.join(sorted(known_kinds))}"
+            )
+        attribute = criterion.attribute
+        if attribute and attribute not in DERIVED_ATTRIBUTES:
+            column = localities.get(attribute)
+            if column is None or column.dtype != bool:
+                problems.append(
+                    f"criteria.{name}: attribute {attribute!r} is neither a yes/no column of "
+                    f"{spec.localities.file} nor one of {', '.join(DERIVED_ATTRIBUTES)}"
+                )
     for k, ferry in enumerate(spec.ferries):
         for field_name in ("island_terminal", "mainland_terminal"):
             try:

@@ -104,25 +104,26 @@ def _yaml_off(value):
 Mode = Annotated[Literal["off", "hard", "soft"], BeforeValidator(_yaml_off)]
 
 
-class SiteCriterion(_Settings):
-    """A yes/no property of an office site (SPSM present, intercity station).
+class Criterion(_Settings):
+    """How a scenario uses one of the manifest's declared criteria (``model.criteria.NAME``).
 
-    ``hard``: offices only at sites that have it. ``soft``: ``price`` (objective
-    units) for each office at a site without it.
+    The manifest declares what a criterion means (an office only where a site
+    of given kinds is in town; a site of given kinds within minutes of the
+    office; a yes/no attribute of the town); the scenario switches it:
+
+    - ``off``: ignored (reported only);
+    - ``hard``: offices only at towns that meet it;
+    - ``soft``: ``price`` (objective units) for each office that does not meet
+      it and, for nearness criteria, ``price_per_minute`` for each minute
+      beyond ``max_minutes``.
+
+    ``max_minutes`` is the nearness limit (the manifest's default when empty);
+    other kinds of criteria ignore it.
     """
 
     mode: Mode = "off"
     price: float = Field(0.0, ge=0)
-
-
-class UniversityCriterion(_Settings):
-    """A university with teacher education within ``max_minutes`` of each office.
-
-    ``soft``: ``price_per_minute`` for each minute beyond ``max_minutes``.
-    """
-
-    mode: Mode = "off"
-    max_minutes: float = Field(60.0, ge=0)
+    max_minutes: float | None = Field(None, ge=0)
     price_per_minute: float = Field(0.0, ge=0)
 
 
@@ -202,9 +203,10 @@ class ModelSettings(_Settings):
     coverage_minutes: float | None = Field(None, gt=0)
     required: list[str] = Field(default_factory=list)
     forbidden: list[str] = Field(default_factory=list)
-    spsm: SiteCriterion = SiteCriterion()
-    rail: SiteCriterion = SiteCriterion()
-    university: UniversityCriterion = UniversityCriterion()
+    criteria: dict[str, Criterion] = Field(
+        default_factory=dict,
+        description="The manifest's declared criteria, by name: model.criteria.NAME.mode.",
+    )
     spread: SpreadCriterion = SpreadCriterion()
     county: CountyRules = CountyRules()
     capacity: CapacityRules = CapacityRules()

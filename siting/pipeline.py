@@ -15,11 +15,12 @@ import geopandas as gpd
 import pandas as pd
 
 from siting.atlas import Atlas, default_manifest, load_atlas, read_manifest
-from siting.config import ModelSettings
+from siting.config import Criterion, ModelSettings
 from siting.errors import ScenarioError, UnknownNameError
-from siting.model.problem import SitingProblem, build_problem
+from siting.model.problem import SitingProblem
 from siting.model.solve import check_settings, check_solver, solve_problem
 from siting.organizers import organizers_from_register
+from siting.problem_builder import build_problem
 from siting.scenario import Scenario
 from siting.solution import Solution
 
@@ -89,6 +90,20 @@ def resolve_sites(
     return candidates, ids["required"], forbidden
 
 
+def criteria_with_defaults(scenario: Scenario, atlas: Atlas) -> dict[str, Criterion]:
+    """The scenario's criteria, with the manifest's default limit where a scenario gives none.
+
+    Unknown names are left for :func:`siting.model.solve.check_settings` to
+    report with the declared ones.
+    """
+    criteria = dict(scenario.model.criteria)
+    for name, criterion in criteria.items():
+        declared = atlas.spec.criteria.get(name)
+        if declared is not None and criterion.max_minutes is None and declared.kind == "near":
+            criteria[name] = criterion.model_copy(update={"max_minutes": declared.max_minutes})
+    return criteria
+
+
 @dataclass(frozen=True, eq=False)
 class Prepared:
     """A scenario made ready to solve: every check that needs no solver has passed."""
@@ -123,7 +138,13 @@ def prepare(scenario: Scenario) -> Prepared:
     started = time.perf_counter()
     problem = build_problem(atlas, travel=scenario.travel, candidates=candidates)
     seconds["travel_s"] = time.perf_counter() - started
-    settings = scenario.model.model_copy(update={"required": required, "forbidden": forbidden})
+    settings = scenario.model.model_copy(
+        update={
+            "required": required,
+            "forbidden": forbidden,
+            "criteria": criteria_with_defaults(scenario, atlas),
+        }
+    )
     check_settings(problem, settings)
     return Prepared(scenario, atlas, candidates, problem, settings, seconds)
 

@@ -7,7 +7,7 @@ states what differs. Town names (``model.required``, ``model.forbidden``) are
 resolved against the atlas when the scenario is run.
 
 Dotted overrides change any field before validation: ``model.p=8``,
-``travel.estimate.speed_kmh=80``, ``model.spsm.mode=hard``.
+``travel.estimate.speed_kmh=80``, ``model.criteria.rail.mode=hard``.
 """
 
 from __future__ import annotations
@@ -133,6 +133,11 @@ def _message(error: dict) -> str:
     if error["type"] == "extra_forbidden":
         allowed = _allowed_keys(location)
         close = difflib.get_close_matches(str(location[-1]), allowed, n=1)
+        if not close and location[:1] == ("model",) and len(location) == 2:
+            return (
+                f"{path}: unknown key; criteria declared by the data's manifest are set "
+                f"under model.criteria: write model.criteria.{location[1]}"
+            )
         hint = f"; did you mean {close[0]!r}?" if close else f"; allowed: {', '.join(allowed)}"
         return f"{path}: unknown key{hint}"
     value = error.get("input")

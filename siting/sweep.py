@@ -46,9 +46,6 @@ RESULT_COLUMNS = [
     "share_within_3h",
     "organizers_per_office_min",
     "organizers_per_office_max",
-    "spsm_colocated",
-    "university_within_limit",
-    "rail_intercity",
     "objective",
     "status",
     "gap",
@@ -126,6 +123,14 @@ def _solve_one(
     row["error"] = ""
     row["_office_ids"] = list(result.solution.offices)
     return row
+
+
+def _declared_criteria(scenario: Scenario) -> list[str]:
+    """The criteria the scenario's manifest declares (one result column each)."""
+    from siting.atlas import default_manifest, read_manifest
+
+    spec, _ = read_manifest(scenario.data.manifest or default_manifest())
+    return list(spec.criteria)
 
 
 def _done(out: Path | None) -> set[str]:
@@ -244,6 +249,8 @@ def sweep(
     todo = [o for o in runs if run_id(o) not in done]
     parameters = list(dict.fromkeys(k for o in runs for k in o))
     columns = parameters + RESULT_COLUMNS
+    met = [f"{name}_met" for name in _declared_criteria(scenario)]
+    columns[columns.index("objective") : columns.index("objective")] = met
     writer = _RowWriter(out_path, columns) if out_path is not None else None
     workers = workers or os.cpu_count() or 1
     log.info(

@@ -125,10 +125,14 @@ HOSTILE = {
         "travel.rail.transfer_min: Input should be a finite number",
     ),
     "infinite_price": (
-        "name: x\nmodel: {p: 3, spsm: {mode: soft, price: .inf}}\n",
+        "name: x\nmodel: {p: 3, criteria: {spsm: {mode: soft, price: .inf}}}\n",
         "price: Input should be a finite number",
     ),
     "typo_key": ("name: x\nmodle: {p: 3}\n", "modle: unknown key; did you mean 'model'?"),
+    "unknown_criterion": (
+        "name: x\nmodel: {p: 3, criteria: {spsmm: {mode: hard}}}\n",
+        "model.criteria.spsmm: not a criterion of this data; did you mean 'spsm'?",
+    ),
     "unknown_town": ("name: x\nmodel: {p: 3, required: [Lulea]}\n", "did you mean 'Luleå'"),
     "clash": (
         "name: x\nmodel: {p: 3, required: [Solna], forbidden: [Solna]}\n",

@@ -10,11 +10,10 @@ from siting.config import (
     CapacityRules,
     CostRules,
     CountyRules,
+    Criterion,
     ModelSettings,
-    SiteCriterion,
     SolverSettings,
     SpreadCriterion,
-    UniversityCriterion,
 )
 from siting.errors import DataError, InfeasibleError, ScenarioError, SitingError
 from siting.model.problem import SitingProblem
@@ -22,10 +21,12 @@ from siting.model.solve import solve_problem
 from siting.travel.matrix import TravelTimeMatrix
 
 
-def line_problem(weights=(2, 1, 1, 3), spsm=(False, False, True, False)):
+def line_problem(weights=(2, 1, 1, 3), partner=(False, False, True, False)):
     """Clients and sites A, B, C, D at positions 0, 1, 10, 12; 10 minutes per unit.
 
-    Counties: X holds positions 0 and 1, Y holds 10 and 12 (adjacent).
+    Counties: X holds positions 0 and 1, Y holds 10 and 12 (adjacent). Criteria
+    of a made-up agency: ``partner`` (a co-location: only C has the partner in
+    town) and ``hospital`` (nearness: minutes to the nearest hospital).
     """
     position = np.array([0.0, 1.0, 10.0, 12.0])
     minutes = 10 * np.abs(position[:, None] - position[None, :])
@@ -37,11 +38,12 @@ def line_problem(weights=(2, 1, 1, 3), spsm=(False, False, True, False)):
         minutes=minutes,
         client_county=np.array([0, 0, 1, 1]),
         site_county=np.array([0, 0, 1, 1]),
-        site_spsm=np.asarray(spsm),
-        site_rail=None,
-        site_university_minutes=np.array([0.0, 10.0, 90.0, 110.0]),
         site_minutes=minutes,
         county_adjacency=np.array([[0, 1]]),
+        site_attributes=np.asarray(partner)[:, None],
+        attribute_names=("partner",),
+        site_layer_minutes=np.array([[0.0], [10.0], [90.0], [110.0]]),
+        layer_names=("hospital",),
     )
 
 
@@ -96,19 +98,42 @@ def test_cost_objective_picks_the_number_of_offices():
     assert solution.parts["fixed_cost_sek"] == pytest.approx(1e6)
 
 
-def test_spsm_hard_and_soft():
-    hard = solve_problem(line_problem(), ModelSettings(p=1, spsm=SiteCriterion(mode="hard")))
+def partner(**fields) -> dict[str, Criterion]:
+    return {"partner": Criterion(**fields)}
+
+
+def test_colocation_hard_and_soft():
+    hard = solve_problem(line_problem(), ModelSettings(p=1, criteria=partner(mode="hard")))
     assert hard.offices == ("C",)
-    soft = ModelSettings(p=1, spsm=SiteCriterion(mode="soft", price=1000))
+    soft = ModelSettings(p=1, criteria=partner(mode="soft", price=1000))
     assert solve_problem(line_problem(), soft).offices == ("C",)
-    small = ModelSettings(p=1, spsm=SiteCriterion(mode="soft", price=1))
+    small = ModelSettings(p=1, criteria=partner(mode="soft", price=1))
     # without the price, D (weighted minutes 2*120+110+20 = 370) vs C (350): C anyway
     assert solve_problem(line_problem(), small).offices == ("C",)
+    # a soft price moves an office: at p=2, A+D (travel 30) beats A+C (70), but with 50
+    # per office lacking the partner A+D costs 30+100 and A+C 70+50
+    assert solve_problem(line_problem(), ModelSettings(p=2)).offices == ("A", "D")
+    moved = ModelSettings(p=2, criteria=partner(mode="soft", price=50))
+    assert solve_problem(line_problem(), moved).offices == ("A", "C")
 
 
-def test_university_hard():
-    settings = ModelSettings(p=1, university=UniversityCriterion(mode="hard", max_minutes=15))
-    assert solve_problem(line_problem(), settings).offices in (("A",), ("B",))
+def test_nearness_hard_and_soft():
+    within = {"hospital": Criterion(mode="hard", max_minutes=15)}
+    assert solve_problem(line_problem(), ModelSettings(p=1, criteria=within)).offices == ("B",)
+    # soft: 1 per minute beyond 60 (C: 30, D: 50); p=2: A+D 30+50 beats A+C 70+30, B+D 40+50
+    soft = {"hospital": Criterion(mode="soft", max_minutes=60, price_per_minute=1)}
+    solution = solve_problem(line_problem(), ModelSettings(p=2, criteria=soft))
+    assert solution.offices == ("A", "D")  # 30 + 50 = 80 against A+C: 70 + 30 = 100
+    assert solution.parts["soft_prices"] == pytest.approx(50)
+
+
+def test_unknown_criterion_is_named_with_the_declared_ones():
+    with pytest.raises(
+        ScenarioError,
+        match=r"model.criteria.partnr: not a criterion of this "
+        r"data; did you mean 'partner'",
+    ):
+        solve_problem(line_problem(), ModelSettings(p=1, criteria={"partnr": Criterion()}))
 
 
 def test_county_rules_and_contiguity():
@@ -121,9 +146,6 @@ def test_county_rules_and_contiguity():
         minutes=minutes,
         client_county=np.array([0, 1, 2, 3]),
         site_county=np.array([0, 3]),
-        site_spsm=np.ones(2, bool),
-        site_rail=None,
-        site_university_minutes=np.zeros(2),
         site_minutes=np.array([[0.0, 100], [100, 0]]),
         county_adjacency=np.array([[0, 1], [1, 2], [2, 3]]),
     )
@@ -184,8 +206,8 @@ def test_bad_settings_name_the_field():
         solve_problem(line_problem(), ModelSettings(p=1, required=["Z"]))
     with pytest.raises(ScenarioError, match=r"model.coverage_minutes: needed"):
         solve_problem(line_problem(), ModelSettings(p=1, objective="coverage"))
-    with pytest.raises(ScenarioError, match=r"model.rail: no station data"):
-        solve_problem(line_problem(), ModelSettings(p=1, rail=SiteCriterion(mode="hard")))
+    with pytest.raises(ScenarioError, match=r"model.criteria.rail: not a criterion of this data"):
+        solve_problem(line_problem(), ModelSettings(p=1, criteria={"rail": Criterion()}))
 
 
 def test_bad_problem_arrays_are_named():
@@ -198,9 +220,6 @@ def test_bad_problem_arrays_are_named():
             np.array([[np.nan]]),
             np.zeros(1, int),
             np.zeros(1, int),
-            np.ones(1, bool),
-            None,
-            np.zeros(1),
             np.zeros((1, 1)),
             np.zeros((0, 2), int),
         )
@@ -213,20 +232,17 @@ def test_bad_problem_arrays_are_named():
             np.zeros((1, 0)),
             np.zeros(1, int),
             np.zeros(0, int),
-            np.zeros(0, bool),
-            None,
-            np.zeros(0),
             np.zeros((0, 0)),
             np.zeros((0, 2), int),
         )
 
 
 def test_prices_and_office_values():
-    settings = ModelSettings(p=1, spsm=SiteCriterion(mode="hard"))
+    settings = ModelSettings(p=1, criteria=partner(mode="hard"))
     solution = solve_problem(line_problem(), settings, prices=True, office_values=True)
     assert solution.objective == pytest.approx(350)  # C: 2*100 + 90 + 0 + 3*20
-    assert solution.criteria_prices == {"model.spsm": pytest.approx(350)}  # C is best anyway
-    assert solution.office_values == {"C": None}  # closing the only SPSM site: infeasible
+    assert solution.criteria_prices == {"model.criteria.partner": pytest.approx(350)}
+    assert solution.office_values == {"C": None}  # closing the only partner town: infeasible
 
 
 def test_same_answer_from_cbc():
@@ -248,7 +264,7 @@ def test_unknown_solver_is_named():
 
 
 def test_swedish_default_problem(sweden):
-    from siting.model.problem import build_problem
+    from siting.problem_builder import build_problem
 
     problem = build_problem(sweden)
     planned = [sweden.locality_id(t) for t in ("Luleå", "Härnösand", "Solna", "Malmö")]
@@ -294,7 +310,7 @@ def test_warm_start_never_changes_the_answer():
 
 
 def test_same_input_same_result(sweden):
-    from siting.model.problem import build_problem
+    from siting.problem_builder import build_problem
 
     problem = build_problem(sweden)
     assert list(problem.site_ids) == sorted(problem.site_ids)  # sites in id order

@@ -100,14 +100,15 @@ def test_disconnected_network_is_named(sweden, tmp_path):
 
 
 def test_rail_criterion_now_has_data(sweden):
-    from siting.config import ModelSettings, SiteCriterion
-    from siting.model.problem import build_problem
+    from siting.config import Criterion, ModelSettings
     from siting.model.solve import solve_problem
+    from siting.problem_builder import build_problem
 
     problem = build_problem(sweden)
-    assert problem.site_rail is not None
-    assert 0 < problem.site_rail.sum() < problem.n_sites  # e.g. Visby has no station
-    assert not problem.site_rail[list(problem.site_ids).index(sweden.locality_id("Visby"))]
-    solution = solve_problem(problem, ModelSettings(p=4, rail=SiteCriterion(mode="hard")))
+    intercity = problem.attribute("rail")
+    assert 0 < intercity.sum() < problem.n_sites  # e.g. Visby has no station
+    assert not intercity[list(problem.site_ids).index(sweden.locality_id("Visby"))]
+    hard = {"rail": Criterion(mode="hard")}
+    solution = solve_problem(problem, ModelSettings(p=4, criteria=hard))
     chosen = [list(problem.site_ids).index(o) for o in solution.offices]
-    assert problem.site_rail[chosen].all()
+    assert intercity[chosen].all()

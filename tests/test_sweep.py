@@ -17,12 +17,12 @@ def test_parse_and_expand():
     assert parse_values("3..6") == [3, 4, 5, 6]
     assert parse_values("0.8,1,1.2") == [0.8, 1, 1.2]
     assert parse_values("hard,soft") == ["hard", "soft"]
-    grid = expand_grid({"model.p": [3, 4], "model.spsm.mode": ["hard", "soft"]})
+    grid = expand_grid({"model.p": [3, 4], "model.criteria.spsm.mode": ["hard", "soft"]})
     assert grid == [
-        {"model.p": 3, "model.spsm.mode": "hard"},
-        {"model.p": 3, "model.spsm.mode": "soft"},
-        {"model.p": 4, "model.spsm.mode": "hard"},
-        {"model.p": 4, "model.spsm.mode": "soft"},
+        {"model.p": 3, "model.criteria.spsm.mode": "hard"},
+        {"model.p": 3, "model.criteria.spsm.mode": "soft"},
+        {"model.p": 4, "model.criteria.spsm.mode": "hard"},
+        {"model.p": 4, "model.criteria.spsm.mode": "soft"},
     ]
     assert run_id({"a": 1, "b": 2}) == run_id({"b": 2, "a": 1})
 

@@ -20,14 +20,12 @@ from siting.config import ModelSettings
 from siting.model.milp import Milp
 from siting.model.problem import SitingProblem
 
-#: Hard-criterion groups, in the words of the scenario fields.
+#: Hard-criterion groups, in the words of the scenario fields (each declared
+#: criterion adds its own, ``model.criteria.NAME``).
 GROUPS = (
     "model.p",
     "model.required",
     "model.forbidden",
-    "model.spsm",
-    "model.university",
-    "model.rail",
     "model.spread.max_minutes",
     "model.spread.min_separation_minutes",
     "model.county.own_county",
@@ -92,9 +90,9 @@ def hard_groups(settings: ModelSettings) -> list[str]:
         groups.append("model.required")
     if settings.forbidden:
         groups.append("model.forbidden")
-    for name in ("spsm", "university", "rail"):
-        if getattr(settings, name).mode == "hard":
-            groups.append(f"model.{name}")
+    for name, criterion in settings.criteria.items():
+        if criterion.mode == "hard":
+            groups.append(f"model.criteria.{name}")
     if settings.spread.mode == "hard":
         groups.append("model.spread.max_minutes")
     if settings.spread.min_separation_minutes is not None:
@@ -122,25 +120,36 @@ def site_bounds(
         lower[problem.site_index(settings.required, "model.required")] = 1.0
     if "model.forbidden" in groups:
         upper[problem.site_index(settings.forbidden, "model.forbidden")] = 0.0
-    if "model.spsm" in groups:
-        upper[~problem.site_spsm] = 0.0
-    if "model.university" in groups:
-        upper[problem.site_university_minutes > settings.university.max_minutes] = 0.0
-    if "model.rail" in groups and problem.site_rail is not None:
-        upper[~problem.site_rail] = 0.0
+    for name in settings.criteria:
+        if f"model.criteria.{name}" in groups:
+            upper[~criterion_met(problem, settings, name)] = 0.0
     return lower, upper
+
+
+def criterion_met(problem: SitingProblem, settings: ModelSettings, name: str) -> NDArray:
+    """Whether each site meets the criterion ``name`` (a yes/no, or within its minutes)."""
+    if name in problem.attribute_names:
+        return problem.attribute(name)
+    return criterion_minutes_beyond(problem, settings, name) <= 0
+
+
+def criterion_minutes_beyond(
+    problem: SitingProblem, settings: ModelSettings, name: str
+) -> NDArray[np.float64]:
+    """For a nearness criterion: minutes beyond its limit at each site (0 within it)."""
+    limit = settings.criteria[name].max_minutes
+    return np.maximum(problem.layer_minutes(name) - limit, 0.0)
 
 
 def site_penalties(problem: SitingProblem, settings: ModelSettings) -> NDArray[np.float64]:
     """Soft prices on each office site (objective units per open office)."""
     price = np.zeros(problem.n_sites)
-    if settings.spsm.mode == "soft":
-        price += settings.spsm.price * ~problem.site_spsm
-    if settings.rail.mode == "soft" and problem.site_rail is not None:
-        price += settings.rail.price * ~problem.site_rail
-    if settings.university.mode == "soft":
-        beyond = np.maximum(problem.site_university_minutes - settings.university.max_minutes, 0)
-        price += settings.university.price_per_minute * beyond
+    for name, criterion in settings.criteria.items():
+        if criterion.mode != "soft":
+            continue
+        price += criterion.price * ~criterion_met(problem, settings, name)
+        if name in problem.layer_names and criterion.price_per_minute:
+            price += criterion.price_per_minute * criterion_minutes_beyond(problem, settings, name)
     return price
 
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 
@@ -70,11 +71,18 @@ def check_settings(problem: SitingProblem, settings: ModelSettings) -> None:
             f"model.required: {len(set(settings.required))} required towns but at most "
             f"{most} offices (model.p); raise p or require fewer"
         )
-    if (settings.rail.mode != "off") and problem.site_rail is None:
-        problems.append(
-            "model.rail: no station data in this problem (the rail backend is not built yet); "
-            "set model.rail.mode to off"
-        )
+    known = problem.criterion_names
+    for name, criterion in settings.criteria.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = (
+                f"did you mean {close[0]!r}?"
+                if close
+                else (f"declared: {', '.join(known)}" if known else "this problem declares none")
+            )
+            problems.append(f"model.criteria.{name}: not a criterion of this data; {hint}")
+        elif name in problem.layer_names and criterion.max_minutes is None:
+            problems.append(f"model.criteria.{name}.max_minutes: needed by a nearness criterion")
     capacity = settings.capacity
     if capacity.dialogues_per_office is not None:
         most = settings.p or settings.p_max or m
@@ -114,7 +122,7 @@ def _is_pure_pmedian(
         and settings.capacity.balance is None
         and settings.spread.mode == "off"
         and settings.spread.min_separation_minutes is None
-        and "soft" not in (settings.spsm.mode, settings.rail.mode, settings.university.mode)
+        and all(criterion.mode != "soft" for criterion in settings.criteria.values())
     )
 
 
@@ -200,16 +208,18 @@ def diagnose(
     return conflict, restoring
 
 
-def _describe(group: str, settings: ModelSettings) -> str:
+def _describe(group: str, settings: ModelSettings, problem: SitingProblem) -> str:
+    names = dict(zip(problem.site_ids, problem.site_names or problem.site_ids, strict=False))
     values = {
         "model.p": f"model.p={settings.p or (settings.p_min, settings.p_max)}",
         "model.spread.max_minutes": f"model.spread.max_minutes={settings.spread.max_minutes:g}",
         "model.coverage_minutes": f"model.coverage_minutes={settings.coverage_minutes}",
-        "model.university": f"model.university (hard, {settings.university.max_minutes:g} min)",
-        "model.spsm": "model.spsm (hard)",
-        "model.required": f"model.required={settings.required}",
-        "model.forbidden": f"model.forbidden={settings.forbidden}",
+        "model.required": f"model.required={[names.get(s, s) for s in settings.required]}",
+        "model.forbidden": f"model.forbidden={[names.get(s, s) for s in settings.forbidden]}",
     }
+    for name, criterion in settings.criteria.items():
+        limit = f", {criterion.max_minutes:g} min" if name in problem.layer_names else ""
+        values[f"model.criteria.{name}"] = f"model.criteria.{name} (hard{limit})"
     return values.get(group, group)
 
 
@@ -362,7 +372,7 @@ def _read(formulation: Formulation, x, problem: SitingProblem):
 
 def _infeasible(problem, settings, solver) -> InfeasibleError:
     conflict, restoring = diagnose(problem, settings, solver)
-    conflict_text = ", ".join(_describe(g, settings) for g in conflict) or "(none found)"
+    conflict_text = ", ".join(_describe(g, settings, problem) for g in conflict) or "(none found)"
     if restoring:
         restoring_text = "dropping any one of " + ", ".join(restoring) + " restores feasibility"
     else:
@@ -425,9 +435,11 @@ def _relax(settings: ModelSettings, group: str) -> ModelSettings:
     field = group.removeprefix("model.")
     if field in ("required", "forbidden"):
         return settings.model_copy(update={field: []})
-    if field in ("spsm", "university", "rail"):
-        criterion = getattr(settings, field).model_copy(update={"mode": "off"})
-        return settings.model_copy(update={field: criterion})
+    if field.startswith("criteria."):
+        name = field.removeprefix("criteria.")
+        criteria = dict(settings.criteria)
+        criteria[name] = criteria[name].model_copy(update={"mode": "off"})
+        return settings.model_copy(update={"criteria": criteria})
     if field == "spread.max_minutes":
         return settings.model_copy(
             update={"spread": settings.spread.model_copy(update={"mode": "off"})}

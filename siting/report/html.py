@@ -87,6 +87,22 @@ def render_report(run: Run, map_png: bytes) -> str:
             " Rail legs use line speeds calibrated to published fastest times, plus "
             f"{scenario.travel.rail.transfer_min:g} minutes' transfer at each end."
         )
+    criteria_rows = []
+    for name, declared in run.atlas.spec.criteria.items():
+        chosen = solution.settings.criteria.get(name)
+        mode = chosen.mode if chosen is not None else "off"
+        criteria_rows.append(
+            f"<tr><td>{e(name)}</td><td>{e(declared.label or name)}</td>"
+            f"<td>{e(declared.kind)}: {e(', '.join(declared.site_kinds) or declared.attribute)}"
+            f"</td><td>{e(mode)}</td></tr>"
+        )
+    criteria_html = (
+        "<table><tr><th>Criterion</th><th>Meaning</th><th>Declared as</th><th>Mode</th></tr>"
+        + "".join(criteria_rows)
+        + "</table>"
+        if criteria_rows
+        else "<p class='muted'>The data declares no criteria.</p>"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -115,6 +131,9 @@ window.addEventListener("load", function () {{
 </script>
 <h2>Sources</h2>
 <p class="muted">{e(run.atlas.spec.attribution)} {estimate}
-Facts (offices, SPSM, universities) carry a source each in data/facts/sites.csv.</p>
+Facts (offices and the sites the criteria read) carry a source each in
+{e(run.atlas.spec.sites.file)}.</p>
+<h2>Criteria</h2>
+{criteria_html}
 </body></html>
 """

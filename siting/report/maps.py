@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from siting._io import atomic_path
@@ -32,8 +33,6 @@ R = TypeVar("R")
 COLOURS = {
     "office_opened": "#D55E00",
     "office_planned": "#E69F00",
-    "spsm": "#0072B2",
-    "university": "#009E73",
     "organizer": "#555555",
     "county_edge": "#333333",
     "municipality_edge": "#BBBBBB",
@@ -98,8 +97,6 @@ SYMBOLS = {
     "office": {"marker": "*", "color": "#BBBBBB", "mec": "black", "ms": 13},
     "required": {"marker": "o", "mfc": "none", "mec": "black", "ms": 14},
     "candidate": {"marker": "o", "mfc": "white", "mec": "#777777", "ms": 5},
-    "spsm": {"marker": "s", "mfc": "none", "mec": COLOURS["spsm"], "ms": 10, "mew": 1.4},
-    "university": {"marker": "^", "color": COLOURS["university"], "ms": 7},
     "organizer": {"marker": "o", "color": COLOURS["organizer"], "ms": 3.5},
     "county_edge": {"color": COLOURS["county_edge"], "lw": 0.8},
     "municipality_edge": {"color": COLOURS["municipality_edge"], "lw": 0.8},
@@ -112,6 +109,53 @@ def symbol(role: str, label: str) -> Line2D:
     if "marker" in style:
         style["ls"] = ""
     return Line2D([], [], label=label, **style)
+
+
+def criteria_kinds(atlas: Atlas) -> list[str]:
+    """The kinds of site the manifest's criteria read, in declaration order (drawn on maps)."""
+    kinds = [k for criterion in atlas.spec.criteria.values() for k in criterion.site_kinds]
+    return list(dict.fromkeys(kinds))
+
+
+def draw_layers(atlas: Atlas, ax: Axes, *, scale: float = 1.0) -> list[Line2D]:
+    """Draw every layer the criteria read, in the manifest's symbols; return legend entries.
+
+    Each entry counts towns, as ``siting atlas`` does (one symbol per town).
+    """
+    handles = []
+    for order, kind in enumerate(criteria_kinds(atlas)):
+        towns = atlas.layer(kind)
+        style = atlas.layer_style(kind)
+        size = style.size * scale
+        if MarkerStyle(style.marker).is_filled():
+            colours = {
+                "facecolor": style.colour if style.filled else "none",
+                "edgecolor": style.colour,
+            }
+        else:  # a line marker (+, x, |) has only one colour
+            colours = {"color": style.colour}
+        towns.plot(
+            ax=ax,
+            marker=style.marker,
+            markersize=size**2,
+            linewidth=1.3 * scale,
+            zorder=4 + order * 0.1,
+            **colours,
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker=style.marker,
+                ms=size,
+                mfc=style.colour if style.filled else "none",
+                mec=style.colour,
+                mew=1.3,
+                label=f"{style.label} ({len(towns)})",
+            )
+        )
+    return handles
 
 
 def rail_legend() -> list[Line2D]:
@@ -139,7 +183,7 @@ def north_arrow(ax: Axes, *, x: float = 0.93, y: float = 0.93) -> None:
 
 @plain_text
 def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> tuple[Figure, Axes]:
-    """Draw counties, municipality borders, organizers, offices, SPSM sites and universities.
+    """Draw counties, municipality borders, organizers, offices and the criteria's layers.
 
     Parameters
     ----------
@@ -168,21 +212,10 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
 
     spec = atlas.spec.sites
     sites = atlas.sites
-    spsm = sites[sites["kind"].isin(spec.spsm_kinds)].drop_duplicates("locality_id")
-    universities = sites[sites["kind"].isin(spec.university_kinds)].drop_duplicates("locality_id")
     offices = sites[sites["kind"].isin(spec.office_kinds)]
     opened = offices[offices["status"].str.startswith("opened")]
     planned = offices[~offices.index.isin(opened.index)]
-    universities.plot(ax=ax, marker="^", color=COLOURS["university"], markersize=40, zorder=4)
-    spsm.plot(
-        ax=ax,
-        marker="s",
-        facecolor="none",
-        edgecolor=COLOURS["spsm"],
-        markersize=110,
-        linewidth=1.4,
-        zorder=5,
-    )
+    layer_handles = draw_layers(atlas, ax)
     planned.plot(
         ax=ax,
         marker="o",
@@ -217,8 +250,7 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
     handles = [
         symbol("office_opened", f"Office opened ({len(opened)})"),
         symbol("office_planned", f"Office planned ({len(planned)})"),
-        symbol("spsm", f"SPSM town ({len(spsm)})"),
-        symbol("university", f"University town, teacher education ({len(universities)})"),
+        *layer_handles,
         symbol("organizer", f"Organizer ({len(atlas.organizers)})"),
         symbol("county_edge", f"{terms.get('county', 'county').capitalize()} border"),
         symbol(
@@ -230,7 +262,7 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
     ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
     ax.add_artist(ScaleBar(1, units="m", location="lower left", length_fraction=0.25))
     north_arrow(ax, x=0.93, y=0.55)
-    ax.set_title(f"{atlas.spec.name}: organizers, offices, SPSM and universities", fontsize=11)
+    ax.set_title(f"{atlas.spec.name}: organizers, offices and the criteria's sites", fontsize=11)
     ax.set_axis_off()
     ax.text(
         1.0,
@@ -310,8 +342,8 @@ def plot_solution(
 
     Municipalities take the colour of the office serving their organizers (with
     whole counties this colours each county by its office). Offices are stars
-    (ringed when required), unchosen candidates small circles, SPSM towns blue
-    squares, universities green triangles, organizers dots sized by weight.
+    (ringed when required), unchosen candidates small circles,
+    the criteria's layers in the manifest's symbols, organizers dots sized by weight.
 
     Parameters
     ----------
@@ -355,22 +387,7 @@ def plot_solution(
     sizes = scale * (3 + 12 * (weights / weights.max() if weights.max() > 0 else 0))
     organizers.plot(ax=ax, color=COLOURS["organizer"], markersize=sizes, zorder=3)
 
-    spec = atlas.spec.sites
-    sites = atlas.sites
-    spsm = sites[sites["kind"].isin(spec.spsm_kinds)].drop_duplicates("locality_id")
-    universities = sites[sites["kind"].isin(spec.university_kinds)].drop_duplicates("locality_id")
-    universities.plot(
-        ax=ax, marker="^", color=COLOURS["university"], markersize=30 * scale, zorder=4
-    )
-    spsm.plot(
-        ax=ax,
-        marker="s",
-        facecolor="none",
-        edgecolor=COLOURS["spsm"],
-        markersize=90 * scale,
-        linewidth=1.2,
-        zorder=5,
-    )
+    layer_handles = draw_layers(atlas, ax, scale=scale)
     candidates = run.candidates
     unchosen = candidates[~candidates.index.isin(offices)]
     unchosen.plot(
@@ -433,8 +450,7 @@ def plot_solution(
             symbol("office", "Office"),
             symbol("required", "Required office"),
             symbol("candidate", "Candidate not chosen"),
-            symbol("spsm", "SPSM town"),
-            symbol("university", "University (teacher education)"),
+            *layer_handles,
             symbol("organizer", "Organizer (size: weight)"),
         ]
         if has_rail:

@@ -14,16 +14,13 @@ def offices_table(run: Run) -> pd.DataFrame:
     table = solution.office_table()
     position = {s: k for k, s in enumerate(problem.site_ids)}
     rows = [position[o] for o in table.index]
-    university_limit = solution.settings.university.max_minutes
     county_names = run.atlas.counties["name"]
     table = table.assign(
         county_id=[problem.county_ids[problem.site_county[k]] for k in rows],
         required=[o in solution.settings.required for o in table.index],
-        spsm=problem.site_spsm[rows],
-        university_minutes=np.round(problem.site_university_minutes[rows], 1),
-        university_within_limit=problem.site_university_minutes[rows] <= university_limit,
-        rail_intercity=(problem.site_rail[rows] if problem.site_rail is not None else pd.NA),
     )
+    criteria = criteria_columns(run, rows)
+    table = table.assign(**criteria)
     table["county"] = table["county_id"].map(county_names)
     table.index.name = "site_id"
     northing = run.candidates.geometry.y.reindex(table.index)
@@ -37,13 +34,36 @@ def offices_table(run: Run) -> pd.DataFrame:
         "weight",
         "mean_minutes",
         "max_minutes",
-        "spsm",
-        "university_minutes",
-        "university_within_limit",
-        "rail_intercity",
+        *criteria,
         "counties",
     ]
     return table[columns].round({"mean_minutes": 1, "max_minutes": 1})
+
+
+def criteria_columns(run: Run, rows: list[int]) -> dict[str, np.ndarray]:
+    """For sites at ``rows``: whether each declared criterion is met, and nearness minutes.
+
+    Columns are named after the criteria (``NAME``, and ``NAME_minutes`` for a
+    nearness criterion), whatever their mode in the scenario: a report shows
+    every criterion the data declares.
+    """
+    problem, settings = run.problem, run.solution.settings
+    columns: dict[str, np.ndarray] = {}
+    for name in problem.criterion_names:
+        if name in problem.layer_names:
+            minutes = problem.layer_minutes(name)[rows]
+            declared = run.atlas.spec.criteria.get(name)
+            chosen = settings.criteria.get(name)
+            limit = (
+                chosen.max_minutes
+                if chosen is not None and chosen.max_minutes is not None
+                else (declared.max_minutes if declared is not None else np.inf)
+            )
+            columns[name] = minutes <= limit
+            columns[f"{name}_minutes"] = np.round(minutes, 1)
+        else:
+            columns[name] = problem.attribute(name)[rows]
+    return columns
 
 
 def assignments_table(run: Run) -> pd.DataFrame:
@@ -89,13 +109,7 @@ def summary_row(run: Run) -> dict:
         "share_within_3h": round(kpis["share_within_180_min"], 3),
         "organizers_per_office_min": kpis["organizers_per_office_min"],
         "organizers_per_office_max": kpis["organizers_per_office_max"],
-        "spsm_colocated": int(offices["spsm"].sum()),
-        "university_within_limit": int(offices["university_within_limit"].sum()),
-        "rail_intercity": (
-            int(offices["rail_intercity"].sum())
-            if offices["rail_intercity"].notna().all()
-            else "unknown"
-        ),
+        **{f"{name}_met": int(offices[name].sum()) for name in run.problem.criterion_names},
         "objective": round(solution.objective, 3),
         "status": solution.status,
         "gap": solution.gap,
