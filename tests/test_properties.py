@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -24,8 +26,9 @@ SCALARS = (
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 KEYS = st.sampled_from(
@@ -51,20 +54,16 @@ KEYS = st.sampled_from(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=VALUES)
 def test_any_raw_scenario_validates_or_says_why(raw):
-    try:
+    with contextlib.suppress(SitingError):
         validate_scenario(raw, "property test")
-    except SitingError:
-        pass
 
 
 @settings(max_examples=150, deadline=None)
 @given(overrides=st.dictionaries(KEYS, VALUES, max_size=4))
 def test_any_overrides_validate_or_say_why(overrides):
     base = {"name": "x", "model": {"p": 3}}
-    try:
+    with contextlib.suppress(SitingError):
         validate_scenario(apply_overrides(base, overrides), "property test")
-    except SitingError:
-        pass
 
 
 MINUTES = st.floats(min_value=-5, max_value=1e4) | st.sampled_from([np.nan, np.inf, -np.inf])
@@ -86,9 +85,7 @@ def test_any_matrix_solves_or_says_why(data, n, m, p):
         np.array(values, dtype=float).reshape(n, m),
     )
     try:
-        problem = SitingProblem.from_matrix(
-            matrix, pd.Series(weights, index=list(matrix.origins))
-        )
+        problem = SitingProblem.from_matrix(matrix, pd.Series(weights, index=list(matrix.origins)))
         solution = solve_problem(problem, ModelSettings(p=p) if p >= 1 else ModelSettings())
     except SitingError:
         return
