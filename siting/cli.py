@@ -94,7 +94,13 @@ SetOption = Annotated[
 ]
 
 
-def _run(scenario_path: Path, overrides: list[str] | None, *, office_values: bool = False):
+def _run(
+    scenario_path: Path,
+    overrides: list[str] | None,
+    *,
+    prices: bool = False,
+    office_values: bool = False,
+):
     """Load, validate and solve one scenario with a progress display."""
     from siting.scenario import load_scenario
 
@@ -102,7 +108,7 @@ def _run(scenario_path: Path, overrides: list[str] | None, *, office_values: boo
     from siting.pipeline import run  # the geographic stack, once the file reads
 
     with console.status(f"solving {scenario.name} ...", spinner="dots"):
-        result = run(scenario, office_values=office_values)
+        result = run(scenario, prices=prices, office_values=office_values)
     return result
 
 
@@ -133,6 +139,10 @@ def solve(
     scenario: ScenarioArgument,
     out: Annotated[Path, typer.Option("--out", help="Folder for the output files.")] = Path("out"),
     overrides: SetOption = None,
+    prices: Annotated[
+        bool,
+        typer.Option(help="Also solve once per hard criterion without it (what it costs)."),
+    ] = False,
     office_values: Annotated[
         bool, typer.Option(help="Also solve once per office with it closed (its marginal value).")
     ] = False,
@@ -140,7 +150,7 @@ def solve(
     """Solve a scenario and write offices.csv, assignments.csv, regions.gpkg, maps, report."""
     from siting.report.outputs import write_outputs
 
-    result = _run(scenario, overrides, office_values=office_values)
+    result = _run(scenario, overrides, prices=prices, office_values=office_values)
     _print_solution(result)
     with console.status("writing outputs ...", spinner="dots"):
         paths = write_outputs(result, out)

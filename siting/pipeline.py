@@ -152,7 +152,7 @@ def prepare(scenario: Scenario) -> Prepared:
 def run(
     scenario: Scenario,
     *,
-    prices: bool = True,
+    prices: bool = False,
     office_values: bool = False,
     start_offices: list[str] | None = None,
 ) -> Run:
@@ -163,7 +163,8 @@ def run(
     scenario
         A validated scenario (see :func:`siting.scenario.load_scenario`).
     prices
-        Also compute the price of each hard criterion (one extra solve each).
+        Also compute the price of each hard criterion: one extra solve each,
+        warm-started from the solution (which stays feasible without it).
     office_values
         Also compute the objective with each office closed (one solve each).
     start_offices

@@ -375,11 +375,14 @@ def _own_county(milp, problem, units, pairs, open_, assign) -> None:
 
 
 def _contiguity(milp, problem, units, pairs, open_, assign) -> None:
-    """Each office's counties are connected: single-commodity flow to its own county.
+    """Each office's counties are connected: a single-commodity flow to the office's county.
 
-    For office j, every county u assigned to j (other than j's own) sends one
-    unit of flow along adjacency arcs, through counties also assigned to j, to
-    j's own county.
+    With contiguity each office serves its own county (``_own_county`` holds), so
+    a county hosts at most one office and a region is named by its home county.
+    For each home county h, every county u in h's region (served by any site of
+    h) sends one unit of flow along adjacency arcs, through counties of the same
+    region, to h. One commodity per home county, not per site: the same model
+    with fewer flow columns.
     """
     unit_of_county = {c: u for u, c in enumerate(units.county)}
     column = {(u, j): assign[k] for k, (u, j) in enumerate(pairs)}
@@ -390,22 +393,28 @@ def _contiguity(milp, problem, units, pairs, open_, assign) -> None:
     ]
     arcs = arcs + [(b, a) for a, b in arcs]
     big = units.count
+    sites_of_home: dict[int, list[int]] = {}
     for j in range(problem.n_sites):
         home = unit_of_county.get(problem.site_county[j])
-        if home is None or milp.upper_of(open_[j]) == 0.0:
-            continue
-        members = [u for u in range(units.count) if (u, j) in column]
-        usable = [(a, b) for a, b in arcs if (a, j) in column and (b, j) in column]
+        if home is not None and milp.upper_of(open_[j]) > 0.0:
+            sites_of_home.setdefault(home, []).append(j)
+    for home, sites in sites_of_home.items():
+        # region membership of unit u: the sum of its assign columns to the home's sites
+        member = {
+            u: [column[(u, j)] for j in sites if (u, j) in column] for u in range(units.count)
+        }
+        member = {u: cols for u, cols in member.items() if cols}
+        usable = [(a, b) for a, b in arcs if a in member and b in member]
         if not usable:
-            for u in members:
+            for u, cols in member.items():
                 if u != home:
-                    milp.set_upper([column[(u, j)]], 0.0)
+                    milp.set_upper(cols, 0.0)
             continue
-        flow = milp.add_columns(f"flow_{j}", len(usable), upper=big)
+        flow = milp.add_columns(f"flow_{home}", len(usable), upper=big)
+        index = {u: r for r, u in enumerate(member)}
         rows, cols, values = [], [], []
-        index = {u: r for r, u in enumerate(members)}
         for k, (a, b) in enumerate(usable):
-            # conservation: out - in = assign[u, j] for u != home
+            # conservation: out - in = membership of u, for u != home
             if a != home:
                 rows.append(index[a])
                 cols.append(flow[k])
@@ -414,37 +423,21 @@ def _contiguity(milp, problem, units, pairs, open_, assign) -> None:
                 rows.append(index[b])
                 cols.append(flow[k])
                 values.append(-1.0)
-        for u in members:
+        for u, assigned in member.items():
             if u != home:
-                rows.append(index[u])
-                cols.append(column[(u, j)])
-                values.append(-1.0)
-        lower_upper = np.zeros(len(members))
+                rows += [index[u]] * len(assigned)
+                cols += assigned
+                values += [-1.0] * len(assigned)
+        zeros = np.zeros(len(member))
         milp.add_rows(
-            f"flow_balance_{j}",
-            rows,
-            cols,
-            values,
-            lower=lower_upper,
-            upper=lower_upper,
-            count=len(members),
+            f"flow_balance_{home}", rows, cols, values, lower=zeros, upper=zeros, count=len(member)
         )
-        # flow only through counties assigned to j: flow(a->b) <= big * assign[b, j]
-        k = np.arange(len(usable))
-        milp.add_rows(
-            f"flow_gate_{j}",
-            np.concatenate([k, k]),
-            np.concatenate([flow, [column[(b, j)] for _, b in usable]]),
-            np.concatenate([np.ones(len(usable)), -np.full(len(usable), big)]),
-            upper=0.0,
-            count=len(usable),
-        )
-        gate_from = np.concatenate([flow, [column[(a, j)] for a, _ in usable]])
-        milp.add_rows(
-            f"flow_source_gate_{j}",
-            np.concatenate([k, k]),
-            gate_from,
-            np.concatenate([np.ones(len(usable)), -np.full(len(usable), big)]),
-            upper=0.0,
-            count=len(usable),
-        )
+        # flow only between counties of the region: flow(a->b) <= big * membership of a and b
+        for end, name in ((1, "flow_gate"), (0, "flow_source_gate")):
+            rows, cols, values = [], [], []
+            for k, arc in enumerate(usable):
+                gate = member[arc[end]]
+                rows += [k] * (1 + len(gate))
+                cols += [flow[k], *gate]
+                values += [1.0, *([-float(big)] * len(gate))]
+            milp.add_rows(f"{name}_{home}", rows, cols, values, upper=0.0, count=len(usable))

@@ -410,8 +410,10 @@ def _with_prices(problem, settings, solver, solution, prices, office_values) -> 
             if group in ("model.p", "model.coverage_minutes"):  # the objective's own terms
                 continue
             relaxed = _relax(settings, group)
-            try:
-                criteria[group] = solve_problem(problem, relaxed, solver).objective
+            try:  # the solution stays feasible without the criterion: a warm start
+                criteria[group] = solve_problem(
+                    problem, relaxed, solver, start_offices=list(solution.offices)
+                ).objective
             except (InfeasibleError, ScenarioError):
                 criteria[group] = None
     values: dict[str, float | None] = {}
