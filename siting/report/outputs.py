@@ -67,6 +67,11 @@ def summary(run: Run) -> dict:
                 if run.scenario.travel.backend == "estimate"
                 else []
             ),
+            *(
+                ["rail: minutes to and from stations and per change of trains (estimates)"]
+                if "rail" in run.scenario.travel.modes
+                else []
+            ),
         ],
         "versions": _versions(),
     }
