@@ -29,6 +29,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry import Point
 from shapely.ops import nearest_points
 
@@ -85,21 +86,30 @@ def main_places(municipalities: gpd.GeoDataFrame, localities: gpd.GeoDataFrame) 
     """
     whole = localities[localities["section_of"] == ""] if "section_of" in localities else localities
     ranked = whole.sort_values(["population", "name"], ascending=[False, True])
+    names = municipalities["name"].astype(str).str.casefold()
+    is_named = ranked["name"].str.casefold().to_numpy() == names.reindex(
+        ranked["municipality_id"]
+    ).to_numpy()
+    named = ranked[is_named].groupby("municipality_id").head(1)
+    largest = ranked.groupby("municipality_id").head(1)
+    chosen = pd.concat(
+        [named.assign(rule="named"), largest.assign(rule="largest")]
+    ).drop_duplicates("municipality_id")  # a named place first, else the largest
+    chosen = chosen.reset_index().set_index("municipality_id")
+    polygons = municipalities.geometry
+    present = chosen.index.intersection(polygons.index)
+    points = localities.geometry.reindex(chosen.loc[present, chosen.columns[0]]).to_numpy()
+    inside = shapely.contains(polygons.loc[present].to_numpy(), points)  # vectorised
+    point_of = dict(zip(present, points, strict=True))
+    inside_of = dict(zip(present, inside, strict=True))
     rows = {}
-    for mid, polygon in municipalities.geometry.items():
-        own = ranked[ranked["municipality_id"] == mid]
-        named = own[own["name"].str.casefold() == str(municipalities.at[mid, "name"]).casefold()]
-        if len(named):
-            lid, rule = named.index[0], "named"
-        elif len(own):
-            lid, rule = own.index[0], "largest"
-        else:
-            point = polygon.representative_point()
-            rows[mid] = ("", "", "polygon_point", 0.0, point)
+    for mid, polygon in polygons.items():
+        if mid not in point_of:
+            rows[mid] = ("", "", "polygon_point", 0.0, polygon.representative_point())
             continue
-        point = localities.geometry[lid]
-        moved = 0.0
-        if not polygon.contains(point):
+        lid, rule = chosen.at[mid, chosen.columns[0]], chosen.at[mid, "rule"]
+        point, moved = point_of[mid], 0.0
+        if not inside_of[mid]:  # the coarse polygon misses the place: move it just inside
             inner = polygon.buffer(-INSET_M)
             target = inner if not inner.is_empty else polygon
             point_inside = nearest_points(target, point)[0]
