@@ -109,7 +109,7 @@ def constrained_greedy(
     *,
     p_min: int,
     p_max: int,
-    none_cost: float,
+    none_cost: float | NDArray[np.float64],
     fixed=(),
     forbidden=(),
     site_cost: NDArray[np.float64] | None = None,
@@ -126,7 +126,8 @@ def constrained_greedy(
         Bounds on the number of sites: at least ``p_min`` are opened, then more
         while one lowers the objective, up to ``p_max``.
     none_cost
-        A client's cost while no site serves it (at least the largest entry).
+        A client's cost while no site serves it (at least its largest entry):
+        one number, or one per client.
     fixed, forbidden
         Columns opened first; columns never opened.
     site_cost
@@ -144,7 +145,8 @@ def constrained_greedy(
     n, m = weighted.shape
     charge = np.zeros(m) if site_cost is None else np.asarray(site_cost, dtype=float)
     chosen = list(dict.fromkeys(int(j) for j in fixed))
-    nearest = weighted[:, chosen].min(axis=1) if chosen else np.full(n, float(none_cost))
+    nothing = np.broadcast_to(np.asarray(none_cost, dtype=float), (n,))
+    nearest = weighted[:, chosen].min(axis=1) if chosen else nothing.copy()
     closed = np.zeros(m, dtype=bool)
     closed[list(forbidden)] = True
     closed[chosen] = True
@@ -169,7 +171,7 @@ def constrained_search(
     *,
     p_min: int,
     p_max: int,
-    none_cost: float,
+    none_cost: float | NDArray[np.float64],
     fixed=(),
     forbidden=(),
     site_cost: NDArray[np.float64] | None = None,
@@ -196,7 +198,7 @@ def constrained_search(
     p_min, p_max
         Bounds on the number of open sites.
     none_cost
-        A client's cost when no open site serves it.
+        A client's cost when no open site serves it (one number or one per client).
     fixed, forbidden
         Columns that stay open; columns never opened.
     site_cost
@@ -232,7 +234,7 @@ def constrained_search(
         if k == 1:
             first = np.zeros(n, dtype=np.int64)
             d1 = sub[:, 0]
-            d2 = np.full(n, float(none_cost))
+            d2 = np.broadcast_to(np.asarray(none_cost, dtype=float), (n,))
         else:
             part = np.argpartition(sub, 1, axis=1)[:, :2]
             a, b = sub[rows, part[:, 0]], sub[rows, part[:, 1]]
