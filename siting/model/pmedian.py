@@ -1042,11 +1042,16 @@ class PMedianSolution:
 
 def pmedian(
     matrix: TravelTimeMatrix,
-    p: int,
+    p: int | None = None,
     weights: pd.Series | None = None,
     *,
+    p_min: int | None = None,
+    p_max: int | None = None,
     required: list[str] | tuple[str, ...] = (),
     forbidden: list[str] | tuple[str, ...] = (),
+    site_cost: pd.Series | None = None,
+    max_cost: float | None = None,
+    conflicts: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
 ) -> PMedianSolution:
@@ -1057,13 +1062,21 @@ def pmedian(
     matrix
         Costs (e.g. travel minutes) from each client (row) to each candidate site.
     p
-        Number of sites to open.
+        Number of sites to open; or leave it out and bound it with ``p_min``/``p_max``.
     weights
         Client id -> weight; 1 each when omitted. Must cover every row.
+    p_min, p_max
+        Bounds on the number of open sites.
     required
         Site ids that must be open.
     forbidden
         Site ids that must stay closed.
+    site_cost
+        Site id -> fixed charge of opening it (0 for sites not listed).
+    max_cost
+        Every client needs an open site at most this far.
+    conflicts
+        Pairs of site ids that cannot both be open.
     time_limit_s
         Stop after about this many seconds, returning the best solution and its gap.
     mip_rel_gap
@@ -1090,17 +1103,36 @@ def pmedian(
         missing = [o for o in matrix.origins if o not in weights.index]
         if missing:
             raise DataError(f"weights missing for client id(s) {', '.join(missing[:10])}")
-        w = weights.reindex(list(matrix.origins)).to_numpy(dtype=float)
+        try:
+            w = weights.reindex(list(matrix.origins)).to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise DataError("weights must be numbers, one per client id") from None
     position = {site: k for k, site in enumerate(matrix.destinations)}
-    unknown = [s for s in [*required, *forbidden] if s not in position]
+    pairs = [tuple(pair) for pair in conflicts]
+    if any(len(pair) != 2 for pair in pairs):
+        raise DataError("conflicts must be pairs of site ids")
+    charged = [] if site_cost is None else list(site_cost.index)
+    named = [*required, *forbidden, *charged, *(s for pair in pairs for s in pair)]
+    unknown = sorted({str(s) for s in named if s not in position})
     if unknown:
         raise DataError(f"unknown site id(s) {', '.join(unknown)}; they are not matrix columns")
+    charges = None
+    if site_cost is not None:
+        try:
+            charges = site_cost.reindex(list(matrix.destinations)).fillna(0.0).to_numpy(float)
+        except (TypeError, ValueError):
+            raise DataError("site_cost must be numbers, one per site id") from None
     result = solve_pmedian(
         matrix.minutes,
         p,
         w,
+        p_min=p_min,
+        p_max=p_max,
         fixed=[position[s] for s in required],
         forbidden=[position[s] for s in forbidden],
+        site_cost=charges,
+        max_cost=max_cost,
+        conflicts=[(position[a], position[b]) for a, b in pairs] or None,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
     )
