@@ -87,9 +87,10 @@ def main_places(municipalities: gpd.GeoDataFrame, localities: gpd.GeoDataFrame) 
     whole = localities[localities["section_of"] == ""] if "section_of" in localities else localities
     ranked = whole.sort_values(["population", "name"], ascending=[False, True])
     names = municipalities["name"].astype(str).str.casefold()
-    is_named = ranked["name"].str.casefold().to_numpy() == names.reindex(
-        ranked["municipality_id"]
-    ).to_numpy()
+    is_named = (
+        ranked["name"].str.casefold().to_numpy()
+        == names.reindex(ranked["municipality_id"]).to_numpy()
+    )
     named = ranked[is_named].groupby("municipality_id").head(1)
     largest = ranked.groupby("municipality_id").head(1)
     chosen = pd.concat(
