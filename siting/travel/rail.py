@@ -16,20 +16,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from scipy.optimize import least_squares
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
+from siting._yaml import read_yaml
 from siting.atlas import Atlas
 from siting.errors import DataError, UnknownNameError
 from siting.travel.matrix import TravelTimeMatrix
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +157,8 @@ class RailNetwork:
 
     def graph(self, speed_factor: float = 1.0) -> nx.Graph:
         """The network as a networkx graph (edge attribute ``minutes``, ``line``)."""
+        import networkx as nx  # a view for scripts; the engine uses the CSR arrays
+
         graph = nx.Graph()
         for station, row in self.stations.iterrows():
             graph.add_node(station, name=row["name"], intercity=bool(row["intercity"]))
@@ -172,13 +176,9 @@ class RailNetwork:
 def read_rail_spec(path: str | Path) -> RailSpec:
     """Read and validate a line file; one error lists every problem by field."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"rail line file not found: {path}")
+    raw = read_yaml(path, what="rail line file", error=DataError)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         spec = RailSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise DataError(f"not valid YAML: {exc}", source=str(path)) from None
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise DataError(problems, source=str(path)) from None
@@ -373,6 +373,8 @@ def calibrate(network: RailNetwork, atlas: Atlas, *, pull: float = 0.05) -> dict
 
     start = np.log([network.speeds[n] for n in names])
     # steps of 1e-3 in log speed: finite differences see past the kinks of shortest paths
+    from scipy.optimize import least_squares  # calibration only: not on every run
+
     fit = least_squares(
         residuals, start, bounds=(np.log(40), np.log(250)), method="trf", diff_step=1e-3
     )
