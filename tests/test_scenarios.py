@@ -302,3 +302,16 @@ def test_old_criterion_spelling_points_to_model_criteria(tmp_path):
         ScenarioError, match=r"model.spsm: unknown key; .* write model.criteria.spsm"
     ):
         load_scenario(path)
+
+
+def test_overrides_on_a_scenario_with_a_date(tmp_path):
+    # a GTFS scenario holds a YAML date; copying it for --set used to raise TypeError
+    path = tmp_path / "gtfs.yaml"
+    path.write_text(
+        "name: g\nmodel: {p: 2}\ntravel:\n  modes: [road, rail]\n"
+        "  rail: {source: gtfs, gtfs_feed: feed.zip, gtfs_date: 2024-03-12}\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path, ["model.p=3"])
+    assert scenario.model.p == 3
+    assert str(scenario.travel.rail.gtfs_date) == "2024-03-12"
