@@ -69,9 +69,9 @@ def file_digest(path: Path) -> str:
 
 def _require(path: str | None, field: str, what: str) -> Path:
     """The path of an input file, or a DataError naming the scenario field."""
-    if path is None or not Path(path).exists():
+    if path is None or not Path(path).expanduser().exists():
         raise DataError(f"{field}: {what} not found: {path}")
-    return Path(path)
+    return Path(path).expanduser()
 
 
 def input_files(settings: TravelSettings) -> list[Path]:

@@ -50,7 +50,7 @@ def read_calibration(path: str | Path) -> pd.DataFrame:
         (circuity 1-3, speed 1-200 km/h), naming the row.
 
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"travel.estimate.calibration: calibration file not found: {path}")
     stat = path.stat()

@@ -545,7 +545,7 @@ def read_road_graph(
     """
     from pyproj import Transformer
 
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"OSM file not found: {path}")
     if not path.name.lower().endswith(OSM_SUFFIXES):
@@ -631,7 +631,7 @@ def load_road_graph(
     a changed setting builds anew. Within one process the graph is also kept in
     memory.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"OSM file not found: {path}")
     stat = path.stat()
