@@ -50,6 +50,7 @@ ROADS = [  # id, nodes, tags
     (104, [4, 10], {"highway": "secondary", "oneway": "yes"}),  # 70 km/h by default
     (106, [11, 12], {"highway": "primary", "maxspeed": "50"}),
     (107, [1, 5], {"highway": "footway"}),
+    (108, [2, 6], {"highway": "residential", "motor_vehicle": "no"}),
 ]
 FERRY = (105, [3, 11], {"route": "ferry", "duration": "00:45"})
 
@@ -111,7 +112,8 @@ def graph(pbf):
 
 
 def test_only_drivable_ways_and_ferries_are_kept(graph):
-    assert set(graph.node_osm_id) == {1, 2, 3, 4, 8, 9, 10, 11, 12}  # no building, no footway
+    # no building, no footway, no street closed to cars
+    assert set(graph.node_osm_id) == {1, 2, 3, 4, 8, 9, 10, 11, 12}
     assert graph.n_ferries == 1
     # node 2 is a shape point of way 100: the contracted graph has 8 junctions
     assert graph.n_junctions == 8

@@ -94,6 +94,10 @@ DEFAULT_SPEEDS_KMH = {
 #: Implicit ``maxspeed`` values (OSM's country:zone form) in km/h, Swedish defaults.
 ZONE_SPEEDS_KMH = {"urban": 50, "rural": 70, "motorway": 110, "living_street": 7}
 
+#: A way (or ferry) with one of these keys set to a value in :data:`NO_ACCESS` is not driven.
+ACCESS_KEYS = ("access", "vehicle", "motor_vehicle", "motorcar")
+NO_ACCESS = frozenset({"no", "private"})
+
 #: Speed (km/h) of a ferry way without a ``duration`` tag: an **estimate** (car ferries
 #: cruise at about 15-28 knots; boarding is not included).
 FERRY_SPEED_KMH = 30.0
@@ -451,7 +455,9 @@ def read_osm_ways(path: str | Path, *, road_classes: tuple[str, ...] = MAIN_ROAD
     """Stream an OSM file (``.osm.pbf``, ``.osm``, ``.xml``) and keep drivable ways and ferries.
 
     Node locations stay in libosmium's index; only ways whose ``highway`` is a
-    kept class, and ``route=ferry`` ways, reach Python.
+    kept class, and ``route=ferry`` ways, reach Python. Ways closed to cars
+    (``access``, ``vehicle``, ``motor_vehicle`` or ``motorcar`` = ``no`` or
+    ``private``) are dropped.
 
     Returns
     -------
@@ -473,7 +479,7 @@ def read_osm_ways(path: str | Path, *, road_classes: tuple[str, ...] = MAIN_ROAD
         array("b"),
         array("d"),
     )
-    dropped = {"other highway classes": 0, "too few located nodes": 0}
+    dropped = {"other highway classes": 0, "closed to cars": 0, "too few located nodes": 0}
     processor = (
         osmium.FileProcessor(str(path))
         .with_locations()
@@ -486,6 +492,9 @@ def read_osm_ways(path: str | Path, *, road_classes: tuple[str, ...] = MAIN_ROAD
         is_ferry = tags.get("route", "") == "ferry"
         if highway not in keep and not is_ferry:
             dropped["other highway classes"] += 1
+            continue
+        if any(tags.get(key, "") in NO_ACCESS for key in ACCESS_KEYS):
+            dropped["closed to cars"] += 1
             continue
         located = [(n.ref, n.lon, n.lat) for n in way.nodes if n.location.valid()]
         if len(located) < 2:
