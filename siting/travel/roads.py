@@ -14,7 +14,8 @@ in a few hundred MB.
 access leg (straight line at ``access_speed_kmh``, an estimate); a point
 farther than ``max_access_km`` from every road is an error naming it. Chains
 are cut where points snap, the graph is contracted to junctions and snapped
-nodes, and one compiled Dijkstra (scipy) runs from each node of the smaller
+nodes (unpinned dead ends and pass-through nodes bypassed, exactly), and one
+compiled Dijkstra (scipy) runs from each node of the smaller
 side (on the reversed graph when that side is the destinations). Pairs with no
 path are listed by id and name. A pair is ``road+ferry`` when only a ferry
 joins its two ends.
