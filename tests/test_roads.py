@@ -450,9 +450,15 @@ def small_manifest(tmp_path: Path, county: str = "03") -> Path:
     sites[sites["town"].isin(localities["name"])].to_csv(
         target / "facts" / "sites.csv", index=False
     )
+    (target / "population").mkdir()
+    population = pd.read_csv(source / "population" / "municipalities.csv", dtype=str)
+    population[population["municipality_id"].isin(kept["municipality_id"])].to_csv(
+        target / "population" / "municipalities.csv", index=False
+    )
     manifest = yaml.safe_load((source / "sweden.yaml").read_text(encoding="utf-8"))
     manifest.pop("ferries", None)
     manifest.pop("rail", None)
+    manifest["criteria"].pop("rail", None)  # an intercity criterion needs the rail network
     path = target / "small.yaml"
     path.write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
     return path
