@@ -20,7 +20,13 @@ import pandas as pd
 
 from siting.config import ModelSettings, SolverSettings
 from siting.errors import InfeasibleError, ScenarioError
-from siting.model.formulation import Formulation, build, hard_groups, site_bounds
+from siting.model.formulation import (
+    Formulation,
+    build,
+    hard_groups,
+    site_bounds,
+    site_penalties_by_criterion,
+)
 from siting.model.milp import MilpResult, pulp_solver_name, solve_milp
 from siting.model.pmedian import solve_pmedian
 from siting.model.problem import SitingProblem
@@ -343,6 +349,7 @@ def solve_problem(
         solver=solver_name,
         settings=settings,
         site_names=dict(zip(problem.site_ids, problem.site_names, strict=False)),
+        soft_prices=soft_prices(problem, settings, offices, site_of_client),
     )
     if prices or office_values:
         solution = _with_prices(problem, settings, solver, solution, prices, office_values)
@@ -350,6 +357,25 @@ def solve_problem(
         "solved: %d offices, objective %.6g, %s, gap %.2g", len(offices), objective, status, gap
     )
     return solution
+
+
+def soft_prices(
+    problem: SitingProblem, settings: ModelSettings, offices, site_of_client
+) -> dict[str, float]:
+    """The soft prices a solution pays, by criterion name (``spread`` for the spread rule).
+
+    They sum to ``parts["soft_prices"]``: each soft criterion's price at every
+    open office, and the spread price per weighted minute beyond its limit.
+    """
+    paid = {
+        name: float(price[np.asarray(offices, dtype=int)].sum())
+        for name, price in site_penalties_by_criterion(problem, settings).items()
+    }
+    if settings.spread.mode == "soft":
+        minutes = problem.minutes[np.arange(problem.n_clients), site_of_client]
+        beyond = np.maximum(minutes - settings.spread.max_minutes, 0.0)
+        paid["spread"] = float(settings.spread.price_per_minute * (problem.weights @ beyond))
+    return paid
 
 
 def _read(formulation: Formulation, x, problem: SitingProblem):
