@@ -7,7 +7,9 @@ and writes
 - ``data/counties/sweden.gpkg`` (layers ``counties`` and ``municipalities``,
   EPSG:3006), and
 - ``data/places/localities.csv`` (Swedish populated places with population,
-  each joined to its municipality).
+  each joined to its municipality), after the hand-written corrections of
+  ``data/places/corrections.csv`` (places the generalised polygons put in the
+  wrong municipality, and GeoNames twins that carry another town's population).
 
 Run it with the build extra installed::
 
@@ -54,6 +56,28 @@ def build_boundaries() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         ["municipality_id", "name", "county_id", "geometry"]
     ].sort_values("municipality_id")
     return counties.reset_index(drop=True), municipalities.reset_index(drop=True)
+
+
+def apply_corrections(localities: pd.DataFrame, corrections: pd.DataFrame) -> pd.DataFrame:
+    """Apply ``corrections.csv``: ``drop`` a place, or give it another ``municipality``.
+
+    Every correction must name a place that exists: a stale row is an error, so a
+    rebuild from a newer GeoNames never silently skips one.
+    """
+    unknown = sorted(set(corrections["locality_id"]) - set(localities["locality_id"]))
+    if unknown:
+        raise SystemExit(f"corrections.csv names unknown places: {', '.join(unknown)}")
+    drop = corrections.loc[corrections["action"] == "drop", "locality_id"]
+    moved = corrections[corrections["action"] == "municipality"].set_index("locality_id")
+    result = localities[~localities["locality_id"].isin(drop)].copy()
+    hit = result["locality_id"].isin(moved.index)
+    result.loc[hit, "municipality_id"] = result.loc[hit, "locality_id"].map(
+        moved["municipality_id"]
+    )
+    result.loc[hit, "join_method"] = "corrected"
+    # a corrected place is no district of a city in its old municipality
+    result.loc[hit, "section_of"] = ""
+    return result.reset_index(drop=True)
 
 
 def build_localities(municipalities: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -111,6 +135,7 @@ def _sections(places: gpd.GeoDataFrame) -> list[str]:
         same = places[
             (places["municipality_id"] == row.municipality_id)
             & (places["population"] >= 5 * row.population)
+            & (places["geonameid"] != row.geonameid)  # a place of 0 is no district of itself
         ]
         radius = (5_000 * (same["population"] / 100_000) ** 0.5).clip(lower=3_000)
         near = same[same.distance(row.geometry) <= radius]
@@ -127,7 +152,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "data")
     args = parser.parse_args(argv)
     counties, municipalities = build_boundaries()
-    localities = build_localities(municipalities)
+    corrections = pd.read_csv(
+        args.out / "places" / "corrections.csv", dtype=str, keep_default_na=False
+    )
+    localities = apply_corrections(build_localities(municipalities), corrections)
 
     gpkg = args.out / "counties" / "sweden.gpkg"
     with atomic_path(gpkg) as tmp:
@@ -139,7 +167,8 @@ def main(argv: list[str] | None = None) -> None:
     nearest = int((localities["join_method"] == "nearest").sum())
     print(
         f"wrote {len(counties)} counties and {len(municipalities)} municipalities to {gpkg}; "
-        f"{len(localities)} localities to {csv} ({nearest} joined to the nearest polygon)"
+        f"{len(localities)} localities to {csv} ({nearest} joined to the nearest polygon, "
+        f"{len(corrections)} corrections applied)"
     )
 
 

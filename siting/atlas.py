@@ -17,7 +17,10 @@ localities (CSV)
     such places are neither candidates nor counted in population estimates)
 sites (CSV)
     ``site_id``, ``kind``, ``name``, ``town``, ``status``, ``verified``,
-    ``source_url``, ``note``
+    ``source_url``, ``note``; optional ``office_type``
+population (CSV, optional)
+    ``municipality_id``, ``population``: the official population of every
+    municipality (Sweden: SCB, 31 December 2021)
 """
 
 from __future__ import annotations
@@ -31,15 +34,16 @@ from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from siting import organizers as _organizers
+from siting._yaml import read_yaml
 from siting.errors import DataError, UnknownNameError
 
 log = logging.getLogger(__name__)
 
-OrganizerWeight = Literal["one", "population_estimate"]
+OrganizerWeight = Literal["one", "population", "file"]
+OrganizerSource = Literal["municipal", "estimate"]
 
 
 def default_data_dir() -> Path:
@@ -151,6 +155,30 @@ class CandidatesSpec(_Strict):
     site_kinds: list[str] = Field(default_factory=list)
 
 
+class PopulationSpec(TableSpec):
+    """The official population of every municipality, with its date and source."""
+
+    reference_date: str
+    source: str
+
+
+class EstimateSpec(_Strict):
+    """How to estimate organizers when no list of them is at hand.
+
+    ``total`` organizers in all (a sourced count): one per municipality, the
+    rest independent, spread in proportion to municipal population.
+    """
+
+    total: int = Field(gt=0)
+    source: str
+
+
+class OrganizersSpec(_Strict):
+    """Facts about the organizers of the country."""
+
+    estimate: EstimateSpec | None = None
+
+
 class FerrySpec(_Strict):
     """A ferry link between an island (whole counties) and the mainland."""
 
@@ -174,6 +202,8 @@ class AtlasSpec(_Strict):
     municipalities: LayerSpec
     localities: TableSpec
     sites: SitesSpec
+    population: PopulationSpec | None = None
+    organizers: OrganizersSpec = OrganizersSpec()
     candidates: CandidatesSpec = CandidatesSpec()
     ferries: list[FerrySpec] = Field(default_factory=list)
     rail: TableSpec | None = None
@@ -197,12 +227,7 @@ class AtlasSpec(_Strict):
 def read_manifest(path: str | Path) -> tuple[AtlasSpec, Path]:
     """Read and validate an atlas manifest; return it and the folder its paths are relative to."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"atlas manifest not found: {path}; pass the path of a manifest YAML file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise DataError(f"not valid YAML: {exc}", source=str(path)) from None
+    raw = read_yaml(path, what="atlas manifest", error=DataError)
     try:
         spec = AtlasSpec.model_validate(raw)
     except ValidationError as exc:
@@ -237,10 +262,16 @@ class Atlas:
         ``status``, ``verified``, ``source_url``, ``note``, points.
     organizers
         Index ``organizer_id``; ``name``, ``municipality_id``, ``county_id``,
-        ``weight``, ``location_method``, points. See :mod:`siting.organizers`.
+        ``weight``, ``organizer_type``, ``location_method``, points. See
+        :mod:`siting.organizers`.
     candidates
         Index ``candidate_id`` (a locality id); ``name``, ``municipality_id``,
-        ``county_id``, ``population``, ``reasons``, points.
+        ``county_id``, ``population`` (the place's), ``municipality_population``,
+        ``reasons``, points.
+    organizer_source
+        Where the organizers came from, in words (for reports).
+    estimates
+        Which inputs are estimates rather than sourced facts, in words.
 
     """
 
@@ -252,6 +283,8 @@ class Atlas:
     organizers: gpd.GeoDataFrame
     candidates: gpd.GeoDataFrame
     source: Path | None = field(default=None, compare=False)
+    organizer_source: str = ""
+    estimates: tuple[str, ...] = ()
 
     @property
     def crs(self) -> str:
@@ -306,11 +339,17 @@ class Atlas:
             "organizers": len(self.organizers),
             "candidates": len(self.candidates),
             "offices": len(self.sites[self.sites["kind"].isin(spec.office_kinds)]),
+            "site_rows": len(self.sites),
         }
         for kind in sorted(set(self.sites["kind"]) - set(spec.office_kinds)):
-            counts[f"{self.layer_style(kind).label} (towns)"] = len(self.layer(kind))
-        counts["unverified sites"] = int((~self.sites["verified"]).sum())
+            counts[f"{kind}_towns"] = len(self.layer(kind))  # as draw_layers counts them
+        counts["unverified_site_rows"] = int((~self.sites["verified"]).sum())
         return counts
+
+    def unverified_sites(self) -> pd.DataFrame:
+        """The fact rows whose source was not read or does not state the fact itself."""
+        columns = ["kind", "name", "town", "source_url", "note"]
+        return pd.DataFrame(self.sites.loc[~self.sites["verified"], columns])
 
 
 def _name_index(localities: pd.DataFrame) -> dict[str, list[str]]:
@@ -353,7 +392,20 @@ def _read_layer(spec: LayerSpec, base: Path, what: str, crs: str, problems: list
     path = base / spec.file
     if not path.is_file():
         raise DataError(f"{what}: file not found: {path}; rebuild it (see data/README.md)")
-    frame = gpd.read_file(path, layer=spec.layer)
+    try:
+        frame = gpd.read_file(path, layer=spec.layer)
+    except Exception as exc:  # pyogrio/GDAL raise several types for unreadable files
+        try:
+            import pyogrio
+
+            layers = [str(name) for name, _ in pyogrio.list_layers(path)]
+            hint = f"; the file's layers are {', '.join(layers)}" if layers else ""
+        except Exception:
+            hint = "; the file is not a readable vector file"
+        raise DataError(
+            f"{what}.file / {what}.layer: cannot read layer {spec.layer!r} of {path}: "
+            f"{str(exc).splitlines()[0]}{hint}"
+        ) from None
     if frame.crs is None:
         problems.append(f"{what} ({path.name}): no CRS; expected {crs}")
     elif not frame.crs.equals(crs):
@@ -365,7 +417,12 @@ def _read_csv(spec: TableSpec, base: Path, what: str) -> pd.DataFrame:
     path = base / spec.file
     if not path.is_file():
         raise DataError(f"{what}: file not found: {path}; rebuild it (see data/README.md)")
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise DataError(
+            f"{what}.file: cannot read {path} as UTF-8 CSV: {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def _require(frame: pd.DataFrame, columns: list[str], what: str, problems: list[str]) -> bool:
@@ -384,8 +441,10 @@ def _duplicates(ids: pd.Series, what: str, problems: list[str]) -> None:
 def load_atlas(
     manifest: str | Path | None = None,
     *,
+    organizers: OrganizerSource | gpd.GeoDataFrame = "municipal",
+    organizers_file: str | Path | None = None,
+    school_register: str | Path | None = None,
     organizer_weight: OrganizerWeight = "one",
-    organizers: gpd.GeoDataFrame | None = None,
     min_population: int | None = None,
 ) -> Atlas:
     """Load and validate an atlas.
@@ -394,16 +453,26 @@ def load_atlas(
     ----------
     manifest
         Path of the atlas manifest; the shipped Swedish one by default.
-    organizer_weight
-        Weight of each default (municipal) organizer: ``"one"`` (each gets one
-        dialogue) or ``"population_estimate"`` (the summed population of the
-        municipality's localities in the places table, an estimate).
     organizers
-        Organizers to use instead of one per municipality, for example from
-        :func:`siting.organizers.organizers_from_register`.
+        ``"municipal"``: one organizer per municipality at its main place (see
+        :func:`siting.organizers.main_places`). ``"estimate"``: the manifest's
+        ``organizers.estimate`` (municipal ones plus independent ones by
+        population; an **estimate**, labelled so). Or a GeoDataFrame of
+        organizers in the manifest's CRS.
+    organizers_file
+        A CSV or Excel sheet of organizers (see
+        :func:`siting.organizers.organizers_from_file`); wins over ``organizers``.
+    school_register
+        A folder saved by ``siting data fetch-register``; wins over ``organizers``.
+    organizer_weight
+        ``"one"`` (each organizer one dialogue), ``"population"`` (municipal
+        organizers weigh their municipality's official population) or
+        ``"file"`` (the sheet's ``weight`` column).
     min_population
-        Candidate towns: every locality with at least this population, plus the
-        towns of the manifest's ``candidates.site_kinds``. Defaults to the manifest.
+        Candidate towns: the main place of every municipality with at least this
+        official population (or, without a population table, every locality
+        with at least this population), plus the towns of the manifest's
+        ``candidates.site_kinds``. Defaults to the manifest.
 
     Returns
     -------
@@ -413,9 +482,11 @@ def load_atlas(
     Raises
     ------
     DataError
-        One error listing every problem found: missing files or columns, wrong
-        CRS, duplicate ids, a municipality in no county, a place outside the
-        country's bounds, an unknown town, an organizer outside every municipality.
+        One error listing every problem found in the manifest's files: missing
+        files or columns, unreadable layers, wrong CRS, duplicate ids, a
+        municipality in no county, a place outside the country's bounds, an
+        unknown town, a missing population. Problems with organizers from a
+        sheet or a register are reported as one error naming that file.
 
     """
     path = Path(manifest) if manifest is not None else default_manifest()
@@ -462,6 +533,8 @@ def load_atlas(
             f"municipality {mid} ({municipalities.at[mid, 'name']}) is in no county: "
             f"county_id {municipalities.at[mid, 'county_id']!r} is not among the counties"
         )
+    if spec.population is not None:
+        municipalities = _population(spec, base, municipalities, problems)
 
     before = len(problems)
     localities = _localities(raw_localities, municipalities, spec, problems)
@@ -495,38 +568,152 @@ def load_atlas(
         unknown = [c for c in ferry.island_counties if c not in counties.index]
         if unknown:
             problems.append(f"ferries[{k}].island_counties: unknown county id(s) {unknown}")
-    if organizers is None:
-        organizers = _organizers.municipal_organizers(
-            municipalities, localities, weight=organizer_weight
-        )
-    else:
-        organizers = _organizers.check_organizers(organizers, municipalities, spec.crs, problems)
     if problems:
         raise DataError(problems, source=str(path))
 
-    candidates = _candidates(spec, localities, sites, min_population)
+    places = _organizers.main_places(municipalities, localities)
+    organizer_table, organizer_source, estimates = _load_organizers(
+        spec,
+        path,
+        municipalities,
+        localities,
+        places,
+        organizers=organizers,
+        organizers_file=organizers_file,
+        school_register=school_register,
+        weight=organizer_weight,
+    )
+    candidates = _candidates(spec, municipalities, localities, places, sites, min_population)
     atlas = Atlas(
         spec=spec,
         counties=counties,
         municipalities=municipalities,
         localities=localities,
         sites=sites,
-        organizers=organizers,
+        organizers=organizer_table,
         candidates=candidates,
         source=path,
+        organizer_source=organizer_source,
+        estimates=tuple(estimates),
     )
     log.info(
-        "loaded atlas %s: %d counties, %d municipalities, %d localities, %d organizers, "
+        "loaded atlas %s: %d counties, %d municipalities, %d localities, %d organizers (%s), "
         "%d candidates, %d sites",
         spec.name,
         len(counties),
         len(municipalities),
         len(localities),
-        len(organizers),
+        len(organizer_table),
+        organizer_source,
         len(candidates),
         len(sites),
     )
     return atlas
+
+
+def _population(
+    spec: AtlasSpec, base: Path, municipalities: gpd.GeoDataFrame, problems: list[str]
+) -> gpd.GeoDataFrame:
+    """Join the official population of every municipality; list ids missing either way."""
+    assert spec.population is not None
+    table = _read_csv(spec.population, base, "population")
+    if not _require(table, ["municipality_id", "population"], "population", problems):
+        return municipalities
+    table = table.set_index("municipality_id")
+    counts = pd.to_numeric(table["population"], errors="coerce")
+    for mid in table.index[counts.isna() | (counts < 0)][:10]:
+        problems.append(f"population: {mid}: {table.at[mid, 'population']!r} is not a count")
+    missing = municipalities.index.difference(table.index)
+    if len(missing):
+        problems.append(
+            f"population: no population for municipality id(s) {', '.join(missing[:10])}"
+        )
+    extra = table.index.difference(municipalities.index)
+    if len(extra):
+        problems.append(f"population: unknown municipality id(s) {', '.join(extra[:10])}")
+    return municipalities.assign(population=counts.reindex(municipalities.index).fillna(0))
+
+
+def _load_organizers(
+    spec: AtlasSpec,
+    manifest: Path,
+    municipalities: gpd.GeoDataFrame,
+    localities: gpd.GeoDataFrame,
+    places: pd.DataFrame,
+    *,
+    organizers,
+    organizers_file,
+    school_register,
+    weight: str,
+) -> tuple[gpd.GeoDataFrame, str, list[str]]:
+    """The organizers asked for, a sentence saying where they came from, and the estimates."""
+    estimates: list[str] = []
+    population_note = (
+        f"population: {spec.population.source}, {spec.population.reference_date}"
+        if spec.population is not None
+        else ""
+    )
+    if weight == "population" and spec.population is None:
+        raise DataError(
+            "organizer_weight population needs a population table; the manifest names none",
+            source=str(manifest),
+        )
+    external = organizers_file is not None or school_register is not None
+    if weight == "population" and (external or not isinstance(organizers, str)):
+        raise DataError(
+            "organizer_weight population weighs municipal organizers by their municipality's "
+            "population; organizers from a sheet or register take weight one or file"
+        )
+    if weight == "file" and organizers_file is None:
+        raise DataError("organizer_weight file needs data.organizers_file with a weight column")
+    if organizers_file is not None:
+        table = _organizers.organizers_from_file(
+            organizers_file, municipalities, places, bounds_lonlat=spec.bounds_lonlat, crs=spec.crs
+        )
+        if weight != "file":
+            table = table.assign(weight=1.0)
+        table = _organizers.check_organizers(
+            table, municipalities, spec.crs, source=str(organizers_file)
+        )
+        return table, f"organizers file {organizers_file} ({len(table):,} organizers)", estimates
+    if school_register is not None:
+        table = _organizers.organizers_from_register(school_register, spec.crs)
+        table = _organizers.check_organizers(
+            table, municipalities, spec.crs, source=str(school_register)
+        )
+        source = f"school-unit register saved in {school_register} ({len(table):,} organizers)"
+        return table, source, estimates
+    if isinstance(organizers, gpd.GeoDataFrame):
+        table = _organizers.check_organizers(organizers, municipalities, spec.crs)
+        return table, f"organizers given by the caller ({len(table):,})", estimates
+    if organizers == "estimate":
+        estimate = spec.organizers.estimate
+        if estimate is None or spec.population is None:
+            raise DataError(
+                "organizers estimate needs organizers.estimate and population in the manifest",
+                source=str(manifest),
+            )
+        table = _organizers.estimated_organizers(
+            municipalities, localities, places, total=estimate.total
+        )
+        independent = int((table["organizer_type"] == "enskild").sum())
+        source = (
+            f"ESTIMATE: {len(municipalities)} municipal organizers plus {independent:,} "
+            f"independent ones spread by municipal population ({estimate.total:,} in all, "
+            f"after {estimate.source})"
+        )
+        estimates.append(
+            f"organizers: {len(table):,} estimated (not a register): independent organizers "
+            f"placed in proportion to municipal population ({population_note})"
+        )
+        return table, source, estimates
+    if organizers != "municipal":
+        raise DataError(f"organizers must be 'municipal' or 'estimate', got {organizers!r}")
+    table = _organizers.municipal_organizers(municipalities, places, weight=weight)
+    source = f"one organizer per municipality ({len(table)}), at its main place"
+    if weight == "population":
+        source += f"; weights: {population_note}"
+    return table, source, estimates
 
 
 def _localities(
@@ -601,21 +788,36 @@ def _sites(
 
 def _candidates(
     spec: AtlasSpec,
+    municipalities: gpd.GeoDataFrame,
     localities: gpd.GeoDataFrame,
+    places: pd.DataFrame,
     sites: gpd.GeoDataFrame,
     min_population: int | None,
 ) -> gpd.GeoDataFrame:
     threshold = spec.candidates.min_population if min_population is None else min_population
     reasons: dict[str, list[str]] = {}
-    whole = localities["section_of"] == ""
-    for lid in localities.index[whole & (localities["population"] >= threshold)]:
-        reasons.setdefault(lid, []).append(f"population>={threshold}")
+    if "population" in municipalities:
+        big = municipalities.index[municipalities["population"] >= threshold]
+        for mid in big:
+            lid = places.at[mid, "locality_id"]
+            if lid:
+                reasons.setdefault(lid, []).append(f"municipality_population>={threshold}")
+    else:
+        whole = localities["section_of"] == ""
+        for lid in localities.index[whole & (localities["population"] >= threshold)]:
+            reasons.setdefault(lid, []).append(f"population>={threshold}")
     chosen = sites[sites["kind"].isin(spec.candidates.site_kinds)]
     for lid, kind in zip(chosen["locality_id"], chosen["kind"], strict=True):
         if kind not in reasons.setdefault(lid, []):
             reasons[lid].append(kind)
     ids = sorted(reasons)
     frame = localities.loc[ids, ["name", "municipality_id", "county_id", "population", "geometry"]]
+    if "population" in municipalities:
+        frame.insert(
+            4,
+            "municipality_population",
+            municipalities.loc[frame["municipality_id"], "population"].to_numpy(),
+        )
     frame = frame.assign(reasons=[";".join(reasons[i]) for i in ids])
     frame.index.name = "candidate_id"
     return frame

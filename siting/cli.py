@@ -76,6 +76,17 @@ def atlas(
     for key, value in loaded.summary().items():
         table.add_row(key.replace("_", " "), f"{value:,}")
     console.print(table)
+    unverified = loaded.unverified_sites()
+    if len(unverified):
+        listed = Table(
+            title=f"{len(unverified)} fact rows not verified against their source "
+            f"({loaded.spec.sites.file}, column verified)"
+        )
+        for column in ("site", "kind", "town", "note"):
+            listed.add_column(column)
+        for site_id, row in unverified.iterrows():
+            listed.add_row(str(site_id), str(row["kind"]), str(row["town"]), str(row["note"]))
+        console.print(listed)
     if map_path is not None:
         import matplotlib.pyplot as plt
 

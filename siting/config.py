@@ -39,10 +39,15 @@ class RailSettings(_Settings):
     ``speed_factor`` multiplies every calibrated line speed (1.2 = 20 % faster
     trains). ``transfer_min`` is added at each end of a rail leg (walking,
     waiting, changing from road to train): an estimate, 15 minutes by default.
+    ``change_min`` is the time to change from one train to another (an estimate;
+    the rail line file's ``change_min``, 10 minutes for Sweden, when empty).
     """
 
     speed_factor: float = Field(1.0, gt=0, le=5)
     transfer_min: float = Field(15.0, ge=0)
+    change_min: float | None = Field(
+        None, ge=0, description="Minutes per change of trains; the rail line file's if empty."
+    )
     source: Literal["lines", "gtfs"] = "lines"
     gtfs_feed: str | None = Field(None, description="GTFS folder or .zip (source: gtfs).")
     gtfs_date: dt.date | None = Field(

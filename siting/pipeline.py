@@ -14,14 +14,13 @@ from functools import lru_cache
 import geopandas as gpd
 import pandas as pd
 
-from siting.atlas import Atlas, default_manifest, load_atlas, read_manifest
+from siting.atlas import Atlas, load_atlas
 from siting.config import Criterion, ModelSettings
 from siting.errors import ScenarioError, UnknownNameError
 from siting.model.problem import SitingProblem
 from siting.model.solve import check_settings, check_solver, solve_problem
-from siting.organizers import organizers_from_register
 from siting.problem_builder import build_problem
-from siting.scenario import Scenario
+from siting.scenario import DataSection, Scenario
 from siting.solution import Solution
 
 log = logging.getLogger(__name__)
@@ -40,18 +39,20 @@ class Run:
 
 
 @lru_cache(maxsize=8)
-def _atlas(manifest: str | None, weight: str, register: str | None, min_population) -> Atlas:
-    if not register:
-        return load_atlas(manifest, organizer_weight=weight, min_population=min_population)
-    spec, _ = read_manifest(manifest or default_manifest())  # the CRS, without loading twice
-    organizers = organizers_from_register(register, spec.crs)
-    return load_atlas(manifest, organizers=organizers, min_population=min_population)
+def _atlas(data: DataSection) -> Atlas:
+    return load_atlas(
+        data.manifest,
+        organizers=data.organizers,
+        organizers_file=data.organizers_file,
+        school_register=data.school_register,
+        organizer_weight=data.organizer_weight,
+        min_population=data.min_population,
+    )
 
 
 def load_scenario_atlas(scenario: Scenario) -> Atlas:
-    """The atlas a scenario asks for (cached per process)."""
-    data = scenario.data
-    return _atlas(data.manifest, data.organizer_weight, data.school_register, data.min_population)
+    """The atlas a scenario asks for (cached per process, per data section)."""
+    return _atlas(scenario.data)
 
 
 def resolve_sites(

@@ -16,10 +16,19 @@ import copy
 import difflib
 import hashlib
 import json
+import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    model_validator,
+)
 
 from siting._yaml import parse_yaml, read_yaml
 from siting.config import ModelSettings, SolverSettings, TravelSettings
@@ -35,15 +44,60 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
+def _weight_alias(value):
+    """``population_estimate`` (GeoNames sums, removed) now means SCB's population."""
+    if value == "population_estimate":
+        logging.getLogger(__name__).warning(
+            "data.organizer_weight: population_estimate is deprecated and now means "
+            "population (SCB's official population of each municipality, 31 Dec 2021); "
+            "write organizer_weight: population"
+        )
+        return "population"
+    return value
+
+
 class DataSection(_Section):
-    """Which atlas, organizers and candidates."""
+    """Which atlas, organizers and candidates.
+
+    Organizers: ``municipal`` (one per municipality, the default), ``estimate``
+    (municipal ones plus independent ones spread by population: an estimate,
+    labelled so in every output), or real ones from ``organizers_file`` (a
+    CSV/Excel sheet) or ``school_register`` (a saved school-unit register).
+    """
 
     manifest: str | None = Field(None, description="Atlas manifest; the shipped Sweden if empty.")
-    organizer_weight: Literal["one", "population_estimate"] = "one"
+    organizers: Literal["municipal", "estimate"] = "municipal"
+    organizers_file: str | None = Field(
+        None, description="CSV or Excel sheet of organizers: id, name, coordinates or municipality."
+    )
+    organizer_weight: Annotated[
+        Literal["one", "population", "file"], BeforeValidator(_weight_alias)
+    ] = "one"
     school_register: str | None = Field(
         None, description="Folder of a saved school-unit register: real organizers."
     )
-    min_population: int | None = Field(None, ge=0, description="Candidate towns threshold.")
+    min_population: int | None = Field(
+        None, ge=0, description="Candidate towns: municipalities with at least this population."
+    )
+
+    @model_validator(mode="after")
+    def _one_organizer_source(self) -> DataSection:
+        given = [
+            name
+            for name, used in (
+                ("organizers_file", self.organizers_file is not None),
+                ("school_register", self.school_register is not None),
+                ("organizers: estimate", self.organizers == "estimate"),
+            )
+            if used
+        ]
+        if len(given) > 1:
+            raise ValueError(f"give one source of organizers, not {' and '.join(given)}")
+        if self.organizer_weight == "file" and self.organizers_file is None:
+            raise ValueError("organizer_weight file needs organizers_file")
+        if self.organizer_weight == "population" and self.organizers != "municipal":
+            raise ValueError("organizer_weight population applies to municipal organizers")
+        return self
 
 
 class OutputSection(_Section):
@@ -235,10 +289,12 @@ def load_scenario(
         resolved = (path.parent / scenario.data.manifest).resolve()
         data = scenario.data.model_copy(update={"manifest": str(resolved)})
         scenario = scenario.model_copy(update={"data": data})
-    if scenario.data.school_register and not Path(scenario.data.school_register).is_absolute():
-        resolved = (path.parent / scenario.data.school_register).resolve()
-        data = scenario.data.model_copy(update={"school_register": str(resolved)})
-        scenario = scenario.model_copy(update={"data": data})
+    for name in ("school_register", "organizers_file"):
+        value = getattr(scenario.data, name)
+        if value and not Path(value).is_absolute():
+            resolved = (path.parent / value).resolve()
+            data = scenario.data.model_copy(update={name: str(resolved)})
+            scenario = scenario.model_copy(update={"data": data})
     return scenario.with_provenance(str(path), override_texts(overrides))
 
 

@@ -43,25 +43,29 @@ def test_every_municipality_has_exactly_one_county(sweden):
     assert counts["09"] == 1  # Gotland is one municipality
 
 
-def test_municipal_organizers_sit_at_largest_locality(sweden):
+def test_municipal_organizers_sit_at_their_main_place(sweden):
     lulea = sweden.organizers.loc["m2580"]
     assert lulea["name"] == "Luleå"
     assert lulea["county_id"] == "25"
-    assert lulea["location_method"] == "largest_locality"
+    assert lulea["location_method"] == "main_place:named"
     assert lulea.geometry.equals(sweden.localities.geometry[sweden.locality_id("Luleå")])
-    # Kil has no GeoNames place >= 500 inhabitants: placed inside its polygon
+    # Kil's town point falls just inside Karlstad's generalised polygon: the place is
+    # corrected to Kil (data/places/corrections.csv) and moved 380 m into Kil's polygon
     kil = sweden.organizers.loc["m1715"]
-    assert kil["location_method"] == "polygon_point"
+    assert kil["locality_id"] == sweden.locality_id("Kil")
+    assert 300 < kil["moved_m"] < 500
     assert sweden.municipalities.geometry["1715"].contains(kil.geometry)
     assert (sweden.organizers["weight"] == 1.0).all()
+    assert set(sweden.organizers["organizer_type"]) == {"kommunal"}
 
 
-def test_population_weight_is_an_estimate_without_districts():
-    atlas = load_atlas(organizer_weight="population_estimate")
-    stockholm = atlas.organizers.loc["m0180"]
-    # Södermalm, Bromma, ... are districts of Stockholm and are not added again
-    assert stockholm["weight"] == 1_515_017
-    assert 9_000_000 < atlas.organizers["weight"].sum() < 10_600_000
+def test_population_weight_is_scb_population():
+    atlas = load_atlas(organizer_weight="population")
+    assert atlas.organizers.at["m0180", "weight"] == 978_770  # Stockholm, SCB 31 Dec 2021
+    assert atlas.organizers.at["m0138", "weight"] == 49_062  # Tyresö
+    assert atlas.organizers.at["m0128", "weight"] == 17_252  # Salem
+    assert atlas.organizers["weight"].sum() == 10_452_326
+    assert "SCB" in atlas.organizer_source
 
 
 def test_candidates_include_plan_towns_and_exclude_districts(sweden):
@@ -81,9 +85,12 @@ def test_candidates_include_plan_towns_and_exclude_districts(sweden):
     assert plan <= names
     assert "Södermalm" not in names  # a district of Stockholm
     assert "Vänersborg" in names  # SPSM special school town below 20,000 inhabitants
+    # Tyresö (SCB: 49,062) offers its main place: GeoNames gives Bollmora, its centre, 0
+    assert sweden.candidates.at["gn2719318", "name"] == "Brevik"
     assert (sweden.candidates["population"] >= 0).all()
     smaller = load_atlas(min_population=100_000)
     assert len(smaller.candidates) < len(sweden.candidates)
+    assert smaller.candidates["reasons"].str.contains("municipality_population>=100000").sum() == 19
 
 
 def test_sites_are_sourced(sweden):
@@ -99,7 +106,8 @@ def test_sites_are_sourced(sweden):
     assert len(offices) == 10
     universities = sites[sites["kind"] == "university"]
     assert universities["name"].str.split(" \\(").str[0].nunique() == 27  # UKÄ: 27 institutions
-    assert sweden.summary()["unverified_sites"] == int((~sites["verified"]).sum()) > 0
+    assert sweden.summary()["unverified_site_rows"] == int((~sites["verified"]).sum()) > 0
+    assert len(sweden.unverified_sites()) == sweden.summary()["unverified_site_rows"]
 
 
 def test_unknown_town_suggests_names(sweden):
@@ -219,3 +227,36 @@ def test_organizers_in_wrong_crs(sweden):
     )
     with pytest.raises(DataError, match=r"organizers: CRS is EPSG:4326, expected EPSG:3006"):
         load_atlas(organizers=organizers)
+
+
+def test_wrong_layer_name_names_the_manifest_field(data_copy):
+    text = data_copy.read_text(encoding="utf-8")
+    data_copy.write_text(text.replace("layer: municipalities", "layer: kommuner"), encoding="utf-8")
+    with pytest.raises(
+        DataError,
+        match=r"municipalities.file / municipalities.layer: cannot read layer 'kommuner' "
+        r"of .*sweden.gpkg.*the file's layers are counties, municipalities",
+    ):
+        load_atlas(data_copy)
+
+
+def test_corrupt_geopackage_is_a_data_error(data_copy, tmp_path):
+    (data_copy.parent / "counties" / "sweden.gpkg").write_bytes(b"not a geopackage" * 100)
+    with pytest.raises(DataError, match=r"counties.file / counties.layer: cannot read layer"):
+        load_atlas(data_copy)
+
+
+def test_corrupt_geopackage_in_the_cli_is_exit_2_without_traceback(data_copy):
+    import subprocess
+    import sys
+
+    (data_copy.parent / "counties" / "sweden.gpkg").write_bytes(b"\x00garbage" * 50)
+    result = subprocess.run(
+        [sys.executable, "-m", "siting", "atlas", "--manifest", str(data_copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "counties.file / counties.layer" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr

@@ -27,15 +27,23 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
 
 import highspy
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy import sparse
 
-from siting.errors import DataError
-from siting.model.heuristics import assignment_cost, greedy, swap_search
+from siting.errors import DataError, InfeasibleError, SitingError
+from siting.model.heuristics import (
+    assignment_cost,
+    constrained_greedy,
+    constrained_search,
+    greedy,
+    swap_search,
+)
 from siting.model.milp import new_highs
 from siting.travel.matrix import TravelTimeMatrix
 
@@ -69,6 +77,10 @@ class PMedianResult:
         Benders cuts generated.
     rounds
         Master MIP solves.
+    timings
+        Seconds per phase (heuristic, LP, MIP).
+    site_charges
+        The open sites' fixed charges included in ``objective``.
 
     """
 
@@ -82,6 +94,7 @@ class PMedianResult:
     cuts: int
     rounds: int
     timings: dict[str, float] = field(default_factory=dict)
+    site_charges: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -91,27 +104,79 @@ class PMedianResult:
         return max(0.0, (self.objective - self.lower_bound) / abs(self.objective))
 
 
-def _check(costs: NDArray, weights: NDArray, p: int, fixed: list[int], forbidden: list[int]):
-    n, m = costs.shape
-    problems = []
-    if n == 0 or m == 0:
-        problems.append(f"the cost matrix is empty ({n} clients x {m} candidate sites)")
-    if not np.isfinite(costs).all():
-        problems.append(f"the cost matrix has {int((~np.isfinite(costs)).sum())} NaN or infinite")
-    elif (costs < 0).any():
-        problems.append(f"the cost matrix has {int((costs < 0).sum())} negative entries")
-    if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
-        problems.append("weights must be one finite non-negative number per client")
-    allowed = m - len(set(forbidden))
-    if not 1 <= p <= allowed:
-        problems.append(f"p must be between 1 and {allowed} (the allowed candidate sites), got {p}")
-    if len(set(fixed)) > p:
-        problems.append(f"{len(set(fixed))} required sites exceed p = {p}")
-    if set(fixed) & set(forbidden):
-        both = sorted(set(fixed) & set(forbidden))
-        problems.append(f"site(s) {both} are both required and forbidden")
-    if problems:
-        raise DataError(problems, source="p-median input")
+#: Totals above this lose the precision the solver's tolerances need.
+MAX_TOTAL = 1e15
+
+
+class SolverLimitError(SitingError, RuntimeError):
+    """The time limit passed before any solution meeting the hard rules was found."""
+
+
+class PMedianInfeasibleError(InfeasibleError):
+    """No set of sites meets every hard rule given to :func:`solve_pmedian`.
+
+    Attributes
+    ----------
+    conflict
+        The hard rules in force (``"p"``, ``"fixed"``, ``"forbidden"``,
+        ``"max_cost"``, ``"conflicts"``, ``"min_covered_weight"``).
+    restoring
+        The rules whose removal alone restores feasibility (may be empty).
+
+    """
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """Validated site rules, in column indices."""
+
+    p_min: int
+    p_max: int
+    fixed: list[int]
+    forbidden: list[int]
+    site_cost: NDArray[np.float64]
+    cap: NDArray[np.float64] | None  # per client; inf where uncapped
+    conflicts: NDArray[np.int64]  # (k, 2)
+    cover_radius: float | None
+    min_covered_weight: float | None
+
+    @property
+    def pure(self) -> bool:
+        return (
+            self.p_min == self.p_max
+            and not self.site_cost.any()
+            and self.cap is None
+            and not len(self.conflicts)
+            and self.min_covered_weight is None
+        )
+
+    def active(self, m: int) -> list[str]:
+        """Names of the hard rules in force."""
+        names = []
+        if self.p_min > 1 or self.p_max < m:
+            names.append("p")
+        for name, on in (
+            ("fixed", self.fixed),
+            ("forbidden", self.forbidden),
+            ("max_cost", self.cap is not None),
+            ("conflicts", len(self.conflicts)),
+            ("min_covered_weight", self.min_covered_weight is not None),
+        ):
+            if on:
+                names.append(name)
+        return names
+
+    def without(self, name: str, m: int) -> _Rules:
+        """The same rules with one of them dropped."""
+        changes: dict = {
+            "p": {"p_min": 1, "p_max": m},
+            "fixed": {"fixed": []},
+            "forbidden": {"forbidden": []},
+            "max_cost": {"cap": None},
+            "conflicts": {"conflicts": np.zeros((0, 2), dtype=np.int64)},
+            "min_covered_weight": {"min_covered_weight": None, "cover_radius": None},
+        }[name]
+        return replace(self, **changes)
 
 
 class _Cuts:
@@ -157,32 +222,530 @@ class _Cuts:
         )
 
 
+def _is_integer(value) -> bool:
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _columns(values, m: int, what: str, problems: list[str]) -> list[int]:
+    """Column indices from a list, each problem named."""
+    try:
+        items = list(np.asarray(values, dtype=object).ravel()) if values is not None else []
+    except (TypeError, ValueError):
+        problems.append(f"{what} must be a list of column indices, got {values!r}")
+        return []
+    bad = [v for v in items if not _is_integer(v) or not 0 <= int(v) < m]
+    if bad:
+        problems.append(
+            f"{what} must hold column indices from 0 to {m - 1}, "
+            f"got {', '.join(map(repr, bad[:5]))}"
+        )
+        return []
+    return sorted({int(v) for v in items})
+
+
+def _float_array(values, shape: tuple[int, ...], what: str, problems: list[str]):
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        problems.append(f"{what} must be numbers, got {values!r:.60}")
+        return None
+    if array.shape != shape:
+        problems.append(f"{what} must have shape {shape}, got {array.shape}")
+        return None
+    return array
+
+
+def _validate(
+    costs,
+    p,
+    weights,
+    *,
+    p_min,
+    p_max,
+    fixed,
+    forbidden,
+    site_cost,
+    max_cost,
+    conflicts,
+    cover_radius,
+    min_covered_weight,
+    time_limit_s,
+    mip_rel_gap,
+    threads,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], _Rules]:
+    """Check every input, collecting all problems into one :class:`DataError`."""
+    source = "p-median input"
+    try:
+        costs = np.asarray(costs, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError("the cost matrix must be numbers", source=source) from None
+    if costs.ndim != 2:
+        raise DataError(f"the cost matrix must be 2-D, got {costs.ndim}-D", source=source)
+    n, m = costs.shape
+    problems: list[str] = []
+    if n == 0 or m == 0:
+        raise DataError(
+            f"the cost matrix is empty ({n} clients x {m} candidate sites)", source=source
+        )
+    if not np.isfinite(costs).all():
+        problems.append(f"the cost matrix has {int((~np.isfinite(costs)).sum())} NaN or infinite")
+    elif (costs < 0).any():
+        problems.append(f"the cost matrix has {int((costs < 0).sum())} negative entries")
+    w = _float_array(np.ones(n) if weights is None else weights, (n,), "weights", problems)
+    if w is not None and (not np.isfinite(w).all() or (w < 0).any()):
+        problems.append("weights must be one finite non-negative number per client")
+        w = None
+    if w is not None and np.isfinite(costs).all():
+        total = float(w @ costs.max(axis=1))
+        if not total < MAX_TOTAL:
+            problems.append(f"weighted costs add up to {total:.3g}: scale them below {MAX_TOTAL:g}")
+    fixed = _columns(fixed, m, "fixed", problems)
+    forbidden = _columns(forbidden, m, "forbidden", problems)
+    allowed = m - len(forbidden)
+    bounds = {"p": p, "p_min": p_min, "p_max": p_max}
+    for name, value in bounds.items():
+        if value is not None and not _is_integer(value):
+            problems.append(f"{name} must be a whole number of sites, got {value!r}")
+            bounds[name] = None
+    p, p_min, p_max = bounds["p"], bounds["p_min"], bounds["p_max"]
+    if p is not None and (p_min is not None or p_max is not None):
+        problems.append("give either p or a range p_min/p_max, not both")
+    if p is not None:
+        low = high = int(p)
+        if not 1 <= p <= allowed:
+            problems.append(
+                f"p must be between 1 and {allowed} (the allowed candidate sites), got {p}"
+            )
+    else:
+        low = 1 if p_min is None else int(p_min)
+        high = allowed if p_max is None else int(p_max)
+        if not 1 <= low <= allowed:
+            problems.append(f"p_min must be between 1 and {allowed}, got {low}")
+        if high < 1:
+            problems.append(f"p_max must be at least 1, got {high}")
+        if low > high:
+            problems.append(f"p_min = {low} exceeds p_max = {high}")
+        high = min(high, allowed)
+    if len(fixed) > high:
+        problems.append(f"{len(fixed)} required sites exceed p = {high}")
+    if set(fixed) & set(forbidden):
+        both = sorted(set(fixed) & set(forbidden))
+        problems.append(f"site(s) {both} are both required and forbidden")
+    charge = np.zeros(m)
+    if site_cost is not None:
+        charge = _float_array(site_cost, (m,), "site_cost", problems)
+        if charge is not None and (not np.isfinite(charge).all() or (charge < 0).any()):
+            problems.append("site_cost must be one finite non-negative number per site")
+        if charge is None or not np.isfinite(charge).all():
+            charge = np.zeros(m)
+    cap = None
+    if max_cost is not None:
+        scalar = np.ndim(max_cost) == 0
+        cap = _float_array(
+            np.full(n, max_cost) if scalar and _is_number(max_cost) else max_cost,
+            (n,),
+            "max_cost (a number or one per client)",
+            problems,
+        )
+        if cap is not None and (np.isnan(cap).any() or (cap < 0).any()):
+            problems.append("max_cost must be non-negative (inf: no limit)")
+            cap = None
+        if cap is not None and np.isinf(cap).all():
+            cap = None
+    pairs = np.zeros((0, 2), dtype=np.int64)
+    if conflicts is not None and len(conflicts):
+        try:
+            raw = np.asarray(conflicts)
+            ok = raw.ndim == 2 and raw.shape[1] == 2
+            ok = ok and all(_is_integer(v) for v in raw.ravel().tolist())
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            problems.append("conflicts must be pairs (a, b) of column indices")
+        else:
+            pairs = raw.astype(np.int64)
+            if (pairs < 0).any() or (pairs >= m).any():
+                problems.append(f"conflicts must hold column indices from 0 to {m - 1}")
+                pairs = np.zeros((0, 2), dtype=np.int64)
+            elif (pairs[:, 0] == pairs[:, 1]).any():
+                problems.append("a site cannot conflict with itself (pair (a, a) in conflicts)")
+                pairs = np.zeros((0, 2), dtype=np.int64)
+            else:
+                pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+    if (cover_radius is None) != (min_covered_weight is None):
+        problems.append("cover_radius and min_covered_weight go together")
+    elif cover_radius is not None:
+        if not _is_number(cover_radius) or not 0 <= cover_radius < np.inf:
+            problems.append(f"cover_radius must be a finite number >= 0, got {cover_radius!r}")
+        if not _is_number(min_covered_weight) or not np.isfinite(min_covered_weight):
+            problems.append(
+                f"min_covered_weight must be a finite number, got {min_covered_weight!r}"
+            )
+    if time_limit_s is not None and (not _is_number(time_limit_s) or not time_limit_s > 0):
+        problems.append(f"time_limit_s must be a positive number of seconds, got {time_limit_s!r}")
+    if not _is_number(mip_rel_gap) or not 0 <= mip_rel_gap <= 1:
+        problems.append(f"mip_rel_gap must be between 0 and 1, got {mip_rel_gap!r}")
+    if not _is_integer(threads) or threads < 1:
+        problems.append(f"threads must be a positive whole number, got {threads!r}")
+    if problems:
+        raise DataError(problems, source=source)
+    assert w is not None
+    if cap is not None:
+        eligible = costs <= cap[:, None]
+        stranded = np.flatnonzero(~eligible.any(axis=1))
+        if len(stranded):
+            nearest = costs[stranded].min(axis=1)
+            listed = ", ".join(
+                f"{i} (nearest site {d:g}, max {c:g})"
+                for i, d, c in zip(stranded[:10], nearest[:10], cap[stranded][:10], strict=True)
+            )
+            raise DataError(
+                f"{len(stranded)} client(s) have no candidate site within max_cost: {listed}; "
+                "raise max_cost or add sites",
+                source=source,
+            )
+        if (cap >= costs.max(axis=1)).all():
+            cap = None
+    rules = _Rules(
+        p_min=low,
+        p_max=high,
+        fixed=fixed,
+        forbidden=forbidden,
+        site_cost=charge,
+        cap=cap,
+        conflicts=pairs,
+        cover_radius=None if cover_radius is None else float(cover_radius),
+        min_covered_weight=None if min_covered_weight is None else float(min_covered_weight),
+    )
+    return costs, w, rules
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and not np.isnan(value)
+
+
+def _cliques(pairs: NDArray[np.int64], m: int) -> list[list[int]]:
+    """A greedy clique cover of the conflict graph's edges (rows sum y <= 1)."""
+    neighbours: list[set[int]] = [set() for _ in range(m)]
+    for a, b in pairs.tolist():
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    covered: set[tuple[int, int]] = set()
+    cliques = []
+    for a, b in pairs.tolist():
+        if (a, b) in covered:
+            continue
+        clique = [a, b]
+        for c in sorted(neighbours[a] & neighbours[b], key=lambda v: -len(neighbours[v])):
+            if all(c in neighbours[v] for v in clique):
+                clique.append(c)
+        for u in clique:
+            for v in clique:
+                if u < v:
+                    covered.add((u, v))
+        cliques.append(sorted(clique))
+    return cliques
+
+
+def _csr(mask: NDArray[np.bool_]) -> tuple[NDArray, NDArray]:
+    """Row starts and column indices of a boolean matrix's true entries."""
+    rows, cols = np.nonzero(mask)
+    starts = np.searchsorted(rows, np.arange(mask.shape[0]))
+    return starts.astype(np.int32), cols.astype(np.int32)
+
+
+def _cover_clients(costs, weights, rules: _Rules) -> tuple[NDArray, NDArray[np.bool_]]:
+    """Clients that count for the covered weight, and their covering sites."""
+    covers = costs <= rules.cover_radius
+    clients = np.flatnonzero((weights > 0) & covers.any(axis=1))
+    return clients, covers[clients]
+
+
+def _add_site_rows(h: highspy.Highs, costs, weights, rules: _Rules, z_start: int) -> int:
+    """Add the rows on y (count, covering, conflicts, covered weight); return z columns added.
+
+    The y columns are 0..m-1; z columns (one per client that counts for the
+    covered weight) are appended at ``z_start``.
+    """
+    m = costs.shape[1]
+    h.addRow(rules.p_min, rules.p_max, m, np.arange(m, dtype=np.int32), np.ones(m))
+    if rules.cap is not None:
+        eligible = costs <= rules.cap[:, None]
+        needed = eligible[~eligible.all(axis=1)]
+        needed = np.unique(needed, axis=0)
+        starts, cols = _csr(needed)
+        h.addRows(
+            len(needed),
+            np.ones(len(needed)),
+            np.full(len(needed), INF),
+            len(cols),
+            starts,
+            cols,
+            np.ones(len(cols)),
+        )
+    if len(rules.conflicts):
+        cliques = _cliques(rules.conflicts, m)
+        lengths = np.array([len(c) for c in cliques])
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
+        cols = np.concatenate(cliques).astype(np.int32)
+        h.addRows(
+            len(cliques),
+            np.full(len(cliques), -INF),
+            np.ones(len(cliques)),
+            len(cols),
+            starts,
+            cols,
+            np.ones(len(cols)),
+        )
+    if rules.min_covered_weight is None:
+        return 0
+    clients, covers = _cover_clients(costs, weights, rules)
+    q = len(clients)
+    h.addVars(q, np.zeros(q), np.ones(q))
+    z = np.arange(z_start, z_start + q, dtype=np.int32)
+    # z_i - sum_{j covers i} y_j <= 0
+    rows, cols = np.nonzero(covers)
+    rows = np.concatenate([np.arange(q), rows])
+    order = np.argsort(rows, kind="stable")
+    indices = np.concatenate([z, cols.astype(np.int32)])[order]
+    values = np.concatenate([np.ones(q), -np.ones(len(cols))])[order]
+    row_starts = np.searchsorted(rows[order], np.arange(q)).astype(np.int32)
+    h.addRows(q, np.full(q, -INF), np.zeros(q), len(indices), row_starts, indices, values)
+    minimum = rules.min_covered_weight - 1e-9 * max(1.0, abs(rules.min_covered_weight))
+    h.addRow(minimum, INF, q, z, weights[clients])
+    return q
+
+
+def _new_feasibility(costs, weights, rules: _Rules, threads: int) -> highspy.Highs:
+    m = costs.shape[1]
+    h = new_highs(threads)
+    lower, upper = np.zeros(m), np.ones(m)
+    upper[rules.forbidden] = 0.0
+    lower[rules.fixed] = 1.0
+    h.addVars(m, lower, upper)
+    h.changeColsIntegrality(
+        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+    )
+    _add_site_rows(h, costs, weights, rules, m)
+    return h
+
+
+def _feasible_sites(
+    costs, weights, rules: _Rules, threads: int, time_limit_s: float | None
+) -> list[int] | None:
+    """Sites meeting every hard rule (any objective), or None when none exist.
+
+    Raises :class:`SolverLimitError` when the limit passes before either is known.
+    """
+    m = costs.shape[1]
+    h = _new_feasibility(costs, weights, rules, threads)
+    h.setOptionValue("mip_rel_gap", 1.0)  # any feasible point will do
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", max(time_limit_s, 0.01))
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return None
+    if h.getInfo().primal_solution_status == 2:  # a feasible point
+        y = np.asarray(h.getSolution().col_value)[:m]
+        return np.flatnonzero(y > 0.5).tolist()
+    raise SolverLimitError(
+        f"no feasible set of sites found within the time limit ({time_limit_s} s): "
+        f"HiGHS status {h.modelStatusToString(status)}; raise time_limit_s"
+    )
+
+
+def _diagnose(costs, weights, rules: _Rules, threads: int) -> PMedianInfeasibleError:
+    """Which hard rules conflict, and which one's removal alone restores feasibility."""
+    m = costs.shape[1]
+    active = rules.active(m)
+    restoring = []
+    for name in active:
+        try:
+            if _feasible_sites(costs, weights, rules.without(name, m), threads, 30.0) is not None:
+                restoring.append(name)
+        except SolverLimitError:
+            continue
+    settings = []
+    if "p" in active:
+        settings.append(
+            f"p = {rules.p_min}"
+            if rules.p_min == rules.p_max
+            else f"p in [{rules.p_min}, {rules.p_max}]"
+        )
+    if rules.fixed:
+        settings.append(f"fixed sites {rules.fixed[:10]}")
+    if rules.forbidden:
+        settings.append(f"{len(rules.forbidden)} forbidden sites")
+    if rules.cap is not None:
+        settings.append(f"max_cost up to {float(np.max(rules.cap[np.isfinite(rules.cap)])):g}")
+    if len(rules.conflicts):
+        settings.append(f"{len(rules.conflicts)} conflicting site pairs")
+    if rules.min_covered_weight is not None:
+        settings.append(
+            f"covered weight >= {rules.min_covered_weight:g} within {rules.cover_radius:g}"
+        )
+    fix = (
+        f"dropping any one of {', '.join(restoring)} restores feasibility"
+        if restoring
+        else "no single rule's removal restores feasibility"
+    )
+    return PMedianInfeasibleError(
+        f"no set of sites meets every hard rule ({'; '.join(settings)}): {fix}",
+        conflict=active,
+        restoring=restoring,
+    )
+
+
+def _breaks(costs, weights, rules: _Rules, sites) -> list[str]:
+    """The hard rules that ``sites`` break (empty when feasible)."""
+    sites = sorted(set(int(j) for j in sites))
+    broken = []
+    if not rules.p_min <= len(sites) <= rules.p_max:
+        broken.append("p")
+    if not set(rules.fixed) <= set(sites):
+        broken.append("fixed")
+    if set(rules.forbidden) & set(sites):
+        broken.append("forbidden")
+    if not sites:
+        return broken
+    if rules.cap is not None and (costs[:, sites].min(axis=1) > rules.cap).any():
+        broken.append("max_cost")
+    if len(rules.conflicts):
+        is_open = np.zeros(costs.shape[1], dtype=bool)
+        is_open[sites] = True
+        if (is_open[rules.conflicts[:, 0]] & is_open[rules.conflicts[:, 1]]).any():
+            broken.append("conflicts")
+    if rules.min_covered_weight is not None:
+        covered = (costs[:, sites] <= rules.cover_radius).any(axis=1)
+        tolerance = 1e-9 * max(1.0, abs(rules.min_covered_weight))
+        if float(weights[covered].sum()) < rules.min_covered_weight - tolerance:
+            broken.append("min_covered_weight")
+    return broken
+
+
+def _value(costs, weights, rules: _Rules, sites) -> float:
+    """Objective of ``sites``: weighted nearest-site cost plus the site charges."""
+    return assignment_cost(costs, weights, sites) + float(rules.site_cost[list(sites)].sum())
+
+
+def _incumbent(
+    costs, weights, rules: _Rules, start, threads: int, deadline: float | None
+) -> list[int]:
+    """A heuristic solution that meets every hard rule (greedy, then local search)."""
+    n, m = costs.shape
+    if rules.pure:
+        p = rules.p_min
+        work = costs.copy()
+        if rules.forbidden:
+            work[:, rules.forbidden] = costs.max() * (n + 1) + 1
+        fixed = rules.fixed
+        best = swap_search(
+            work, weights, greedy(work, weights, p, fixed=fixed), fixed=fixed, deadline=deadline
+        )
+        seeds = [start] if start is not None else []
+        for seed in seeds:
+            if not _breaks(costs, weights, rules, seed):
+                warm = swap_search(work, weights, sorted(set(seed)), fixed=fixed, deadline=deadline)
+                if _value(costs, weights, rules, warm) < _value(costs, weights, rules, best):
+                    best = warm
+        return best
+    weighted = weights[:, None] * costs
+    none_cost = float(weighted.max(axis=1).sum() + rules.site_cost.sum()) * 2 + 1.0
+    if rules.cap is not None:
+        weighted[costs > rules.cap[:, None]] = none_cost
+    conflicts = None
+    if len(rules.conflicts):
+        a, b = rules.conflicts[:, 0], rules.conflicts[:, 1]
+        conflicts = sparse.csr_matrix(
+            (np.ones(2 * len(a)), (np.concatenate([a, b]), np.concatenate([b, a]))), shape=(m, m)
+        )
+    cover = None
+    if rules.min_covered_weight is not None:
+        cover = (costs <= rules.cover_radius, weights, rules.min_covered_weight)
+    common = {
+        "p_min": rules.p_min,
+        "p_max": rules.p_max,
+        "none_cost": none_cost,
+        "fixed": rules.fixed,
+        "forbidden": rules.forbidden,
+        "site_cost": rules.site_cost,
+        "conflicts": conflicts,
+    }
+
+    def search(seed: list[int]) -> list[int]:
+        keeps_cover = cover is not None and "min_covered_weight" not in _breaks(
+            costs, weights, rules, seed
+        )
+        return constrained_search(
+            weighted, seed, cover=cover if keeps_cover else None, deadline=deadline, **common
+        )
+
+    seeds = [constrained_greedy(weighted, **common)]
+    if start is not None:
+        seeds.append(sorted(set(int(j) for j in start)))
+    found = [s for s in (search(seed) for seed in seeds) if not _breaks(costs, weights, rules, s)]
+    if not found:
+        remaining = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
+        sites = _feasible_sites(costs, weights, rules, threads, remaining)
+        if sites is None:
+            raise _diagnose(costs, weights, rules, threads)
+        found = [search(sites), sites]
+        found = [s for s in found if not _breaks(costs, weights, rules, s)]
+    return min(found, key=lambda s: _value(costs, weights, rules, s))
+
+
 def solve_pmedian(
     costs: NDArray[np.float64],
-    p: int,
+    p: int | None = None,
     weights: NDArray[np.float64] | None = None,
     *,
+    p_min: int | None = None,
+    p_max: int | None = None,
     fixed: list[int] | tuple[int, ...] = (),
     forbidden: list[int] | tuple[int, ...] = (),
+    site_cost: NDArray[np.float64] | None = None,
+    max_cost: float | NDArray[np.float64] | None = None,
+    conflicts: NDArray[np.int64] | list[tuple[int, int]] | None = None,
+    cover_radius: float | None = None,
+    min_covered_weight: float | None = None,
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
     threads: int = 1,
     start: list[int] | None = None,
 ) -> PMedianResult:
-    """Solve a p-median exactly on a dense cost matrix.
+    """Solve a p-median with site rules exactly on a dense cost matrix.
+
+    Minimises ``sum_i w_i min_{j open} c_ij + sum_{j open} site_cost_j`` over
+    the sets of open sites that meet every hard rule. Every rule is a row on the
+    site variables of the Benders master (never an n x m assignment model). The
+    cost matrix need not be a metric (e.g. ``c + price * max(0, c - limit)``
+    prices a soft spread).
 
     Parameters
     ----------
     costs
         n clients x m candidate sites, non-negative and finite.
     p
-        Number of sites to open.
+        Number of sites to open; or leave it out and bound it with ``p_min``/``p_max``.
     weights
         Client weights (1 each by default).
+    p_min, p_max
+        Bounds on the number of open sites (defaults 1 and every allowed site).
     fixed
         Column indices that must be open.
     forbidden
         Column indices that must stay closed.
+    site_cost
+        Fixed charge per candidate site (m numbers >= 0), added for each open one.
+    max_cost
+        Pairs costing more are ineligible: every client needs an open site within
+        it. A number, or one per client (``inf``: no limit for that client).
+    conflicts
+        Pairs ``(a, b)`` of columns that cannot both be open (a minimum separation).
+    cover_radius, min_covered_weight
+        Together: the weight of clients with an open site within ``cover_radius``
+        must reach ``min_covered_weight``.
     time_limit_s
         Stop after about this many seconds with the best solution and a bound.
     mip_rel_gap
@@ -191,58 +754,72 @@ def solve_pmedian(
         Threads HiGHS may use.
     start
         Column indices of a known solution (e.g. a neighbouring run's): the
-        search starts from it, after a swap search, when it beats the greedy start.
+        search starts from it, after a local search, when it beats the greedy start.
 
     Returns
     -------
     PMedianResult
         Open sites, assignment, objective, proven lower bound and status.
 
+    Raises
+    ------
+    DataError
+        An input is malformed (named), or a client has no site within ``max_cost``.
+    PMedianInfeasibleError
+        No set of sites meets the hard rules; ``restoring`` names the rules whose
+        removal alone restores feasibility.
+    SolverLimitError
+        The time limit passed before any set of sites meeting the rules was found.
+
     """
     started = time.perf_counter()
-    costs = np.asarray(costs, dtype=float)
-    n, m = costs.shape
-    weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    fixed, forbidden = sorted(set(fixed)), sorted(set(forbidden))
-    _check(costs, weights, p, fixed, forbidden)
+    costs, weights, rules = _validate(
+        costs,
+        p,
+        weights,
+        p_min=p_min,
+        p_max=p_max,
+        fixed=fixed,
+        forbidden=forbidden,
+        site_cost=site_cost,
+        max_cost=max_cost,
+        conflicts=conflicts,
+        cover_radius=cover_radius,
+        min_covered_weight=min_covered_weight,
+        time_limit_s=time_limit_s,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+    )
+    m = costs.shape[1]
     deadline = None if time_limit_s is None else started + time_limit_s
     timings: dict[str, float] = {}
 
-    # 1. heuristic incumbent; forbidden sites priced out of reach
-    work = costs.copy()
-    if forbidden:
-        work[:, forbidden] = costs.max() * (n + 1) + 1
-    incumbent = swap_search(
-        work, weights, greedy(work, weights, p, fixed=fixed), fixed=fixed, deadline=deadline
-    )
-    upper = assignment_cost(costs, weights, incumbent)
-    if (
-        start is not None
-        and len(set(start)) == p
-        and set(fixed) <= set(start)
-        and not set(start) & set(forbidden)
-    ):
-        warm = swap_search(work, weights, sorted(set(start)), fixed=fixed, deadline=deadline)
-        if assignment_cost(costs, weights, warm) < upper:
-            incumbent, upper = warm, assignment_cost(costs, weights, warm)
+    # 1. heuristic incumbent meeting every hard rule
+    incumbent = _incumbent(costs, weights, rules, start, threads, deadline)
+    upper = _value(costs, weights, rules, incumbent)
     heuristic_objective = upper
     timings["heuristic_s"] = time.perf_counter() - started
 
     active = np.flatnonzero(weights > 0)
     sub_costs, sub_weights = costs[active], weights[active]
+    if rules.cap is not None:
+        # levels above a client's farthest eligible site never bind
+        farthest = np.where(costs <= rules.cap[:, None], costs, -np.inf).max(axis=1)
+        sub_costs = np.minimum(sub_costs, farthest[active][:, None])
     cuts = _Cuts(sub_costs)
     k = len(active)
 
     h = new_highs(threads)
     lower_cols = np.concatenate([np.zeros(m), sub_costs.min(axis=1)])
     upper_cols = np.concatenate([np.ones(m), np.full(k, INF)])
-    upper_cols[forbidden] = 0.0
-    lower_cols[fixed] = 1.0
+    upper_cols[rules.forbidden] = 0.0
+    lower_cols[rules.fixed] = 1.0
     h.addVars(m + k, lower_cols, upper_cols)
     h.changeColsCost(
-        m + k, np.arange(m + k, dtype=np.int32), np.concatenate([np.zeros(m), sub_weights])
+        m + k, np.arange(m + k, dtype=np.int32), np.concatenate([rules.site_cost, sub_weights])
     )
-    h.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+    q = _add_site_rows(h, costs, weights, rules, m + k)
+    cover_clients = _cover_clients(costs, weights, rules)[0] if q else np.zeros(0, dtype=int)
 
     def add(clients, level) -> int:
         built = cuts.rows_for(clients, level, m)
@@ -254,6 +831,13 @@ def solve_pmedian(
         )
         return len(lower)
 
+    def columns_at(sites) -> list[float]:
+        y = np.zeros(m)
+        y[list(sites)] = 1.0
+        theta = sub_costs[:, list(sites)].min(axis=1)
+        z = (costs[np.ix_(cover_clients, list(sites))] <= (rules.cover_radius or 0)).any(axis=1)
+        return list(np.concatenate([y, theta, z.astype(float)]))
+
     y_incumbent = np.zeros(m)
     y_incumbent[incumbent] = 1.0
     level, _ = cuts.levels(y_incumbent)
@@ -264,6 +848,7 @@ def solve_pmedian(
 
     # 2. LP relaxation by cutting planes (at least one round: it gives the bound)
     lp_rounds = 0
+    y = np.zeros(m)
     while True:
         if lp_rounds and deadline is not None and time.perf_counter() > deadline:
             break
@@ -273,7 +858,7 @@ def solve_pmedian(
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break  # the LP itself ran out of time: keep the cuts' bound so far
         solution = np.asarray(h.getSolution().col_value)
-        y, theta = solution[:m], solution[m:]
+        y, theta = solution[:m], solution[m : m + k]
         level, value = cuts.levels(y)
         violated = np.flatnonzero(value - theta > 1e-6 * np.maximum(1.0, np.abs(value)))
         lp_rounds += 1
@@ -284,7 +869,7 @@ def solve_pmedian(
     lp_bound = (
         float(h.getInfo().objective_function_value)
         if lp_solved
-        else float(sub_weights @ sub_costs.min(axis=1))
+        else float(sub_weights @ sub_costs.min(axis=1) + rules.site_cost[rules.fixed].sum())
     )
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
@@ -294,6 +879,7 @@ def solve_pmedian(
         closable = np.flatnonzero(
             (y < 1e-9) & (lp_bound + reduced > upper + 1e-9 * max(1.0, upper))
         )
+        closable = np.setdiff1d(closable, rules.fixed)
     if len(closable):
         zeros = np.zeros(len(closable))
         h.changeColsBounds(len(closable), closable.astype(np.int32), zeros, zeros)
@@ -320,7 +906,7 @@ def solve_pmedian(
     def violations(x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         y_int = np.round(x[:m])
         level, value = cuts.levels(y_int)
-        under = np.flatnonzero(value - x[m:] > 1e-6 * np.maximum(1.0, np.abs(value)))
+        under = np.flatnonzero(value - x[m : m + k] > 1e-6 * np.maximum(1.0, np.abs(value)))
         # a cut already in the model is met within HiGHS's tolerances: not a violation
         under = np.array([i for i in under if (int(i), float(level[i])) not in cuts.seen], int)
         return y_int, under, level
@@ -344,11 +930,9 @@ def solve_pmedian(
             break
         if remaining is not None:
             h.setOptionValue("time_limit", max(remaining, 0.01))
-        start = highspy.HighsSolution()
-        best_y = np.zeros(m)
-        best_y[best_sites] = 1.0
-        start.col_value = list(np.concatenate([best_y, sub_costs[:, best_sites].min(axis=1)]))
-        h.setSolution(start)
+        warm = highspy.HighsSolution()
+        warm.col_value = columns_at(best_sites)
+        h.setSolution(warm)
         pending.clear()
         found.clear()
         h.run()
@@ -358,13 +942,14 @@ def solve_pmedian(
         if np.isfinite(info.mip_dual_bound):
             lower_bound = max(lower_bound, float(info.mip_dual_bound))
         final = np.asarray(h.getSolution().col_value)
-        _, under, level = violations(final)
-        pending.append((under, level))
-        found.append(np.flatnonzero(np.round(final[:m]) > 0.5))
+        if len(final) == h.getNumCol():
+            _, under, level = violations(final)
+            pending.append((under, level))
+            found.append(np.flatnonzero(np.round(final[:m]) > 0.5))
         for sites in found:
-            if len(sites) == p:
-                cost = assignment_cost(costs, weights, sites)
-                if cost < upper - 1e-9:
+            if len(sites) and not _breaks(costs, weights, rules, sites):
+                cost = _value(costs, weights, rules, sites)
+                if cost < upper - 1e-9 * max(1.0, abs(upper)):
                     upper, best_sites = cost, sites.tolist()
         added = sum(add(clients, level) for clients, level in pending if len(clients))
         log.debug(
@@ -388,6 +973,7 @@ def solve_pmedian(
     timings["mip_s"] = seconds - timings["heuristic_s"] - timings["lp_s"]
     best_sites = sorted(best_sites)
     assignment = np.asarray(best_sites)[np.argmin(costs[:, best_sites], axis=1)]
+    charges = float(rules.site_cost[best_sites].sum())
     log.info(
         "p-median: %s, objective %.6g, bound %.6g, %d cuts, %d MIP rounds, %.2f s",
         status,
@@ -408,6 +994,7 @@ def solve_pmedian(
         cuts=len(cuts.seen),
         rounds=rounds,
         timings=timings,
+        site_charges=charges,
     )
 
 
@@ -448,11 +1035,16 @@ class PMedianSolution:
 
 def pmedian(
     matrix: TravelTimeMatrix,
-    p: int,
+    p: int | None = None,
     weights: pd.Series | None = None,
     *,
+    p_min: int | None = None,
+    p_max: int | None = None,
     required: list[str] | tuple[str, ...] = (),
     forbidden: list[str] | tuple[str, ...] = (),
+    site_cost: pd.Series | None = None,
+    max_cost: float | None = None,
+    conflicts: list[tuple[str, str]] | tuple[tuple[str, str], ...] = (),
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
 ) -> PMedianSolution:
@@ -463,13 +1055,21 @@ def pmedian(
     matrix
         Costs (e.g. travel minutes) from each client (row) to each candidate site.
     p
-        Number of sites to open.
+        Number of sites to open; or leave it out and bound it with ``p_min``/``p_max``.
     weights
         Client id -> weight; 1 each when omitted. Must cover every row.
+    p_min, p_max
+        Bounds on the number of open sites.
     required
         Site ids that must be open.
     forbidden
         Site ids that must stay closed.
+    site_cost
+        Site id -> fixed charge of opening it (0 for sites not listed).
+    max_cost
+        Every client needs an open site at most this far.
+    conflicts
+        Pairs of site ids that cannot both be open.
     time_limit_s
         Stop after about this many seconds, returning the best solution and its gap.
     mip_rel_gap
@@ -496,17 +1096,36 @@ def pmedian(
         missing = [o for o in matrix.origins if o not in weights.index]
         if missing:
             raise DataError(f"weights missing for client id(s) {', '.join(missing[:10])}")
-        w = weights.reindex(list(matrix.origins)).to_numpy(dtype=float)
+        try:
+            w = weights.reindex(list(matrix.origins)).to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise DataError("weights must be numbers, one per client id") from None
     position = {site: k for k, site in enumerate(matrix.destinations)}
-    unknown = [s for s in [*required, *forbidden] if s not in position]
+    pairs = [tuple(pair) for pair in conflicts]
+    if any(len(pair) != 2 for pair in pairs):
+        raise DataError("conflicts must be pairs of site ids")
+    charged = [] if site_cost is None else list(site_cost.index)
+    named = [*required, *forbidden, *charged, *(s for pair in pairs for s in pair)]
+    unknown = sorted({str(s) for s in named if s not in position})
     if unknown:
         raise DataError(f"unknown site id(s) {', '.join(unknown)}; they are not matrix columns")
+    charges = None
+    if site_cost is not None:
+        try:
+            charges = site_cost.reindex(list(matrix.destinations)).fillna(0.0).to_numpy(float)
+        except (TypeError, ValueError):
+            raise DataError("site_cost must be numbers, one per site id") from None
     result = solve_pmedian(
         matrix.minutes,
         p,
         w,
+        p_min=p_min,
+        p_max=p_max,
         fixed=[position[s] for s in required],
         forbidden=[position[s] for s in forbidden],
+        site_cost=charges,
+        max_cost=max_cost,
+        conflicts=[(position[a], position[b]) for a, b in pairs] or None,
         time_limit_s=time_limit_s,
         mip_rel_gap=mip_rel_gap,
     )

@@ -15,20 +15,23 @@ import difflib
 import logging
 import time
 
+import highspy
 import numpy as np
 import pandas as pd
 
 from siting.config import ModelSettings, SolverSettings
 from siting.errors import InfeasibleError, ScenarioError
+from siting.model.covering import solve_center, solve_coverage, solve_min_offices
 from siting.model.formulation import (
     Formulation,
     build,
     hard_groups,
     site_bounds,
+    site_penalties,
     site_penalties_by_criterion,
 )
-from siting.model.milp import MilpResult, pulp_solver_name, solve_milp
-from siting.model.pmedian import solve_pmedian
+from siting.model.milp import MilpResult, new_highs, pulp_solver_name, solve_milp
+from siting.model.pmedian import SolverLimitError, solve_pmedian
 from siting.model.problem import SitingProblem
 from siting.solution import Solution
 
@@ -115,21 +118,176 @@ def check_solver(solver: SolverSettings) -> None:
         pulp_solver_name(solver.name)
 
 
-def _is_pure_pmedian(
-    problem: SitingProblem, settings: ModelSettings, solver: SolverSettings
-) -> bool:
+def _on_sites(settings: ModelSettings, solver: SolverSettings) -> bool:
+    """Whether the settings run on the site-level solvers (no n x m assignment model).
+
+    Every rule on sites alone does: the number of offices, required and
+    forbidden towns, hard and soft criteria, spread (hard: every organizer
+    within a limit; soft: a price per minute beyond it) and minimum separation,
+    for the ``median`` and ``cost`` objectives (:mod:`siting.model.pmedian`) and,
+    without a spread, for ``center``, ``coverage`` and ``min_offices``
+    (:mod:`siting.model.covering`). County rules and capacities need the
+    assignment model; a solver other than HiGHS gets it too.
+    """
     county = settings.county
     return (
-        solver.name.lower() == "highs"  # the Benders solver runs on HiGHS; others get the MILP
-        and settings.objective == "median"
-        and settings.p is not None
+        solver.name.lower() == "highs"
         and not (county.whole or county.own_county or county.contiguous)
         and settings.capacity.dialogues_per_office is None
         and settings.capacity.balance is None
-        and settings.spread.mode == "off"
-        and settings.spread.min_separation_minutes is None
-        and all(criterion.mode != "soft" for criterion in settings.criteria.values())
+        and (settings.objective in ("median", "cost") or settings.spread.mode == "off")
     )
+
+
+def _site_rules(problem: SitingProblem, settings: ModelSettings, groups: set[str]) -> dict:
+    """The site-level solvers' arguments for the hard ``groups`` of ``settings``."""
+    lower, upper = site_bounds(problem, settings, groups)
+    rules: dict = {
+        "fixed": np.flatnonzero(lower > 0).tolist(),
+        "forbidden": np.flatnonzero(upper == 0).tolist(),
+        "conflicts": None,
+    }
+    if "model.p" in groups:
+        if settings.p is not None:
+            rules["p"] = settings.p
+        else:
+            rules["p_min"], rules["p_max"] = settings.p_min, settings.p_max
+    if "model.spread.min_separation_minutes" in groups:
+        limit = settings.spread.min_separation_minutes
+        rules["conflicts"] = np.argwhere(np.triu(problem.site_minutes < limit, k=1))
+    return rules
+
+
+def _sites_feasible(problem: SitingProblem, settings: ModelSettings, groups: set[str]) -> bool:
+    """Whether a set of sites meets the hard ``groups`` (a small MIP on the sites alone)."""
+    rules = _site_rules(problem, settings, groups)
+    m = problem.n_sites
+    lower, upper = np.zeros(m), np.ones(m)
+    lower[rules["fixed"]], upper[rules["forbidden"]] = 1.0, 0.0
+    if (lower > upper).any():
+        return False
+    rows = []  # (lower, upper, columns)
+    p_low = rules.get("p", rules.get("p_min") or 1)
+    p_high = rules.get("p", rules.get("p_max") or m)
+    rows.append((p_low, p_high, np.arange(m)))
+    for a, b in rules["conflicts"] if rules["conflicts"] is not None else []:
+        rows.append((-highspy.kHighsInf, 1.0, np.array([a, b])))
+    limits = []
+    if "model.spread.max_minutes" in groups:
+        limits.append(settings.spread.max_minutes)
+    if "model.coverage_minutes" in groups and settings.coverage_minutes is not None:
+        limits.append(settings.coverage_minutes)
+    if limits:
+        within = problem.minutes <= min(limits) + 1e-9
+        rows += [(1.0, highspy.kHighsInf, np.flatnonzero(row)) for row in within]
+    h = new_highs()
+    h.addVars(m, lower, upper)
+    h.changeColsIntegrality(
+        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+    )
+    for low, high, columns in rows:
+        h.addRow(low, high, len(columns), columns.astype(np.int32), np.ones(len(columns)))
+    h.setOptionValue("time_limit", DIAGNOSIS_LIMIT_S)
+    h.run()
+    return h.getModelStatus() != highspy.HighsModelStatus.kInfeasible
+
+
+def _solve_on_sites(
+    problem: SitingProblem,
+    settings: ModelSettings,
+    solver: SolverSettings,
+    start: list[int] | None,
+):
+    """Solve on the site-level solvers; return offices, assignment, parts, status, gap, objective.
+
+    Raises
+    ------
+    InfeasibleError
+        Diagnosed over the hard criteria, as for the assignment model.
+    ScenarioError
+        The time limit passed before any solution was found.
+
+    """
+    groups = set(hard_groups(settings))
+    rules = _site_rules(problem, settings, groups)
+    allowed = problem.n_sites - len(rules["forbidden"])
+    fewest = rules.get("p") or rules.get("p_min") or 1
+    if fewest > allowed or set(rules["fixed"]) & set(rules["forbidden"]):
+        raise _infeasible(problem, settings, solver)  # the solvers refuse such input outright
+    minutes, weights = problem.minutes, problem.weights
+    site_cost = site_penalties(problem, settings)
+    spread = settings.spread
+    spread_price = np.zeros_like(minutes)  # soft spread: a price per minute beyond the limit
+    if spread.mode == "soft" and spread.price_per_minute:
+        spread_price = spread.price_per_minute * np.maximum(minutes - spread.max_minutes, 0)
+    travel_sek = 0.0
+    if settings.objective == "cost":
+        travel_sek = settings.cost.trips_per_organizer * settings.cost.sek_per_trip_minute
+        site_cost = site_cost + settings.cost.fixed_cost_sek
+        costs = travel_sek * minutes + spread_price
+    else:
+        costs = minutes + spread_price
+    common = {
+        **rules,
+        "site_cost": site_cost if site_cost.any() else None,
+        "time_limit_s": solver.time_limit_s,
+    }
+    try:
+        if settings.objective in ("median", "cost"):
+            if "model.spread.max_minutes" in groups:
+                common["max_cost"] = _max_cost(costs, minutes, spread.max_minutes)
+                if np.isneginf(common["max_cost"]).any():  # someone beyond every site
+                    raise _infeasible(problem, settings, solver)
+            result = solve_pmedian(
+                costs, weights=weights, mip_rel_gap=solver.mip_rel_gap, start=start, **common
+            )
+            median, primary = result, result.objective
+        elif settings.objective == "center":
+            result = solve_center(costs, weights=weights, **common)
+            median, primary = result.median, result.primary
+        elif settings.objective == "coverage":
+            result = solve_coverage(costs, settings.coverage_minutes, weights=weights, **common)
+            median, primary = result.median, result.primary
+        else:  # min_offices
+            common.pop("p", None)
+            result = solve_min_offices(costs, settings.coverage_minutes, weights=weights, **common)
+            median, primary = result.median, result.primary
+    except InfeasibleError:
+        raise _infeasible(problem, settings, solver) from None
+    except SolverLimitError:
+        raise ScenarioError(
+            f"solver.time_limit_s: no solution meeting the hard criteria within "
+            f"{solver.time_limit_s} s; allow more time"
+        ) from None
+    offices = list(median.sites)
+    site_of_client = np.asarray(median.assignment)
+    rows = np.arange(problem.n_clients)
+    travel = float(weights @ minutes[rows, site_of_client])
+    parts = {"travel_minutes": travel}
+    if settings.objective == "cost":
+        parts["fixed_cost_sek"] = settings.cost.fixed_cost_sek * len(offices)
+        parts["travel_cost_sek"] = travel_sek * travel
+    parts["soft_prices"] = float(site_penalties(problem, settings)[offices].sum()) + float(
+        weights @ spread_price[rows, site_of_client]
+    )
+    status = "optimal" if result.status == "gap_reached" else result.status
+    gap = (
+        median.gap
+        if settings.objective in ("median", "cost")
+        else (0.0 if result.status == "optimal" else median.gap)
+    )
+    return offices, site_of_client, parts, status, gap, float(primary)
+
+
+def _max_cost(costs: np.ndarray, minutes: np.ndarray, limit: float) -> np.ndarray:
+    """Per client, the largest cost of a site within ``limit`` minutes (the spread in cost units).
+
+    Costs rise with minutes for every client (they are minutes, or minutes priced
+    beyond a limit, or scaled to money), so a site within the limit in minutes is
+    exactly one whose cost is at most this.
+    """
+    within = np.where(minutes <= limit + 1e-9, costs, -np.inf)
+    return within.max(axis=1)
 
 
 def _solve(
@@ -190,6 +348,8 @@ def feasible(
     problem: SitingProblem, settings: ModelSettings, groups: set[str], solver: SolverSettings
 ) -> bool:
     """Whether the hard ``groups`` can hold together (no objective)."""
+    if _on_sites(settings, solver):
+        return _sites_feasible(problem, settings, groups)
     formulation = build(problem, settings, groups=groups, stage="feasibility")
     limit = min(solver.time_limit_s or DIAGNOSIS_LIMIT_S, DIAGNOSIS_LIMIT_S)
     result = solve_milp(formulation.milp, solver=solver.name, time_limit_s=limit)
@@ -272,28 +432,14 @@ def solve_problem(
     deadline = None if solver.time_limit_s is None else started + solver.time_limit_s
     seconds: dict[str, float] = {}
 
-    if _is_pure_pmedian(problem, settings, solver):
-        lower, upper = site_bounds(problem, settings, set(hard_groups(settings)))
-        if settings.p > int(upper.sum()):
-            raise _infeasible(problem, settings, solver)
-        result = solve_pmedian(
-            problem.minutes,
-            settings.p,
-            problem.weights,
-            fixed=np.flatnonzero(lower > 0).tolist(),
-            forbidden=np.flatnonzero(upper == 0).tolist(),
-            time_limit_s=solver.time_limit_s,
-            mip_rel_gap=solver.mip_rel_gap,
-            start=_positions(problem, start_offices),
+    if _on_sites(settings, solver):
+        started_sites = time.perf_counter()
+        offices, site_of_client, parts, status, gap, objective = _solve_on_sites(
+            problem, settings, solver, _positions(problem, start_offices)
         )
-        seconds["solve_s"] = result.seconds
-        offices = list(result.sites)
-        site_of_client = result.assignment
-        status, gap, objective = result.status, result.gap, result.objective
-        if status == "gap_reached":
-            status = "optimal"
-        parts = {"travel_minutes": objective, "soft_prices": 0.0}
-        solver_name = "highs (Benders p-median)"
+        seconds["solve_s"] = time.perf_counter() - started_sites
+        kind = "p-median" if settings.objective in ("median", "cost") else settings.objective
+        solver_name = f"highs (site-level {kind}: Benders radius formulation)"
     else:
         built = time.perf_counter()
         formulation = build(problem, settings)

@@ -73,9 +73,24 @@ def summary(run: Run, forced: list[ForcedTown] | None = None) -> dict:
         "reference": _records(forced_table(run, forced)) if forced else [],
         "seconds": {**run.seconds, **{f"solver_{k}": v for k, v in solution.seconds.items()}},
         "travel": run.scenario.travel.model_dump(mode="json"),
-        "estimates": ["travel minutes (estimate backend)"]
-        if run.scenario.travel.backend == "estimate"
-        else [],
+        "organizers": {
+            "source": run.atlas.organizer_source,
+            "count": len(run.atlas.organizers),
+            "estimate": bool(run.atlas.estimates),
+        },
+        "estimates": [
+            *run.atlas.estimates,
+            *(
+                ["travel minutes (estimate backend: straight line x circuity / speed)"]
+                if run.scenario.travel.backend == "estimate"
+                else []
+            ),
+            *(
+                ["rail: minutes to and from stations and per change of trains (estimates)"]
+                if "rail" in run.scenario.travel.modes
+                else []
+            ),
+        ],
         "versions": _versions(),
     }
 

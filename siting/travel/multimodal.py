@@ -109,7 +109,7 @@ def rail_stations_and_minutes(
     stations = network.stations.assign(
         county_id=atlas.localities.loc[network.stations.index, "county_id"].to_numpy()
     )
-    return stations, network.matrix(rail.speed_factor).minutes
+    return stations, network.matrix(rail.speed_factor, change_min=rail.change_min).minutes
 
 
 def travel_matrix(

@@ -1,11 +1,14 @@
-"""The rail backend: passenger lines as station sequences, calibrated to published times.
+"""The rail backend: passenger services as station sequences, calibrated to published times.
 
-A line is an ordered list of stations, each a town of the atlas. An edge between
-consecutive stations takes ``distance x circuity / line speed`` plus a dwell at
-every intermediate stop. Line speeds are fitted (least squares, in log space,
-pulled gently towards the default speed) so that published fastest scheduled
-times are met; the fit is shipped as ``speeds.csv`` and ``calibration.csv``
-beside the line file and rebuilt by ``scripts/calibrate_rail.py``.
+A line is a through service: an ordered list of stations, each a town of the
+atlas. An edge between consecutive stations takes ``distance x circuity / line
+speed`` plus a dwell at every intermediate stop; changing from one line to
+another at a station costs ``change_min`` (the line file's, or the scenario's
+``travel.rail.change_min``). Line speeds are fitted (least squares, in log
+space, pulled gently towards the default speed) so that published times are met
+as well as they can be; the fit is shipped as ``speeds.csv`` and
+``calibration.csv`` beside the line file and rebuilt by
+``scripts/calibrate_rail.py``.
 """
 
 from __future__ import annotations
@@ -13,20 +16,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from scipy.optimize import least_squares
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, shortest_path
 
+from siting._yaml import read_yaml
 from siting.atlas import Atlas
 from siting.errors import DataError, UnknownNameError
 from siting.travel.matrix import TravelTimeMatrix
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +49,20 @@ class RailLine(_Strict):
 
 
 class CalibrationPair(_Strict):
-    """A published fastest scheduled time between two stations."""
+    """A published time between two stations, with its source.
+
+    ``fit``: whether line speeds are fitted to it (False for a time that is not
+    the fastest connection the network offers, e.g. a night train); its error
+    is reported either way.
+    """
 
     origin: str = Field(alias="from")
     destination: str = Field(alias="to")
     minutes: float = Field(gt=0)
     source: str
+    source_url: str = ""
     verified: bool = False
+    fit: bool = True
 
 
 class RailSpec(_Strict):
@@ -59,6 +71,10 @@ class RailSpec(_Strict):
     circuity: float = Field(1.15, ge=1.0, le=3.0)
     dwell_min: float = Field(2.0, ge=0)
     default_speed_kmh: float = Field(110.0, gt=0, le=350)
+    change_min: float = Field(0.0, ge=0, description="Minutes to change trains (an estimate).")
+    calibration_file: str | None = Field(
+        None, description="CSV of published times beside the line file (from, to, minutes, ...)."
+    )
     lines: list[RailLine]
     calibration: list[CalibrationPair] = Field(default_factory=list)
 
@@ -93,23 +109,56 @@ class RailNetwork:
         run = self.segments["km"].to_numpy() * self.spec.circuity / speed * 60.0
         return run + self.spec.dwell_min
 
-    def matrix(self, speed_factor: float = 1.0) -> TravelTimeMatrix:
-        """Fastest minutes between every pair of stations (scipy's compiled Dijkstra)."""
+    def matrix(
+        self, speed_factor: float = 1.0, *, change_min: float | None = None
+    ) -> TravelTimeMatrix:
+        """Fastest minutes between every pair of stations, changes of train included.
+
+        Every station is a hub; every stop of a line is a node of its own. Boarding
+        and alighting cost half a change each, so a trip pays one ``change_min`` per
+        change of line and none at its two ends (scipy's compiled Dijkstra on the
+        directed graph).
+
+        Parameters
+        ----------
+        speed_factor
+            Multiplies every line speed.
+        change_min
+            Minutes for each change of trains; the line file's ``change_min`` if None.
+
+        """
+        change = self.spec.change_min if change_min is None else float(change_min)
         ids = list(self.stations.index)
-        position = {s: k for k, s in enumerate(ids)}
-        a = self.segments["a"].map(position).to_numpy()
-        b = self.segments["b"].map(position).to_numpy()
+        hub = {s: k for k, s in enumerate(ids)}
+        n_stops = len(self.segments) + self.segments["line_index"].nunique()
         weights = self.segment_minutes(speed_factor)
-        graph = coo_matrix((weights, (a, b)), shape=(len(ids), len(ids))).tocsr()
-        minutes = shortest_path(graph, method="D", directed=False)
+        # stop node of segment r's first station: len(ids) + r + line_index
+        first = len(ids) + np.arange(len(self.segments)) + self.segments["line_index"].to_numpy()
+        second = first + 1
+        a = self.segments["a"].map(hub).to_numpy()
+        b = self.segments["b"].map(hub).to_numpy()
+        # each stop once (a middle stop ends one segment and starts the next)
+        stop_nodes, keep = np.unique(np.concatenate([first, second]), return_index=True)
+        stop_hubs = np.concatenate([a, b])[keep]
+        rows = np.concatenate([first, second, stop_hubs, stop_nodes])
+        cols = np.concatenate([second, first, stop_nodes, stop_hubs])
+        half = np.full(len(stop_nodes), change / 2.0)
+        data = np.concatenate([weights, weights, half, half])
+        size = len(ids) + n_stops
+        graph = coo_matrix((data, (rows, cols)), shape=(size, size)).tocsr()
+        minutes = shortest_path(graph, method="D", directed=True, indices=np.arange(len(ids)))
+        minutes = minutes[:, : len(ids)]
         # n stops on a path give n - 1 dwells: the last edge's dwell is not spent
-        minutes = np.where(minutes > 0, minutes - self.spec.dwell_min, 0.0)
+        minutes = np.where(minutes > 0, minutes - change - self.spec.dwell_min, 0.0)
+        np.fill_diagonal(minutes, 0.0)
         return TravelTimeMatrix(
             tuple(ids), tuple(ids), minutes, np.full(minutes.shape, "rail", dtype=str)
         )
 
     def graph(self, speed_factor: float = 1.0) -> nx.Graph:
         """The network as a networkx graph (edge attribute ``minutes``, ``line``)."""
+        import networkx as nx  # a view for scripts; the engine uses the CSR arrays
+
         graph = nx.Graph()
         for station, row in self.stations.iterrows():
             graph.add_node(station, name=row["name"], intercity=bool(row["intercity"]))
@@ -127,16 +176,50 @@ class RailNetwork:
 def read_rail_spec(path: str | Path) -> RailSpec:
     """Read and validate a line file; one error lists every problem by field."""
     path = Path(path)
-    if not path.is_file():
-        raise DataError(f"rail line file not found: {path}")
+    raw = read_yaml(path, what="rail line file", error=DataError)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return RailSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise DataError(f"not valid YAML: {exc}", source=str(path)) from None
+        spec = RailSpec.model_validate(raw)
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         raise DataError(problems, source=str(path)) from None
+    if spec.calibration_file is None:
+        return spec
+    return spec.model_copy(
+        update={
+            "calibration": [
+                *spec.calibration,
+                *_published_times(path.parent / spec.calibration_file),
+            ]
+        }
+    )
+
+
+def _published_times(path: Path) -> list[CalibrationPair]:
+    """Calibration pairs from a CSV: from, to, minutes, source[, source_url, verified, fit]."""
+    if not path.is_file():
+        raise DataError(f"calibration_file: not found: {path}; rebuild it (scripts/build_facts.py)")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    pairs, problems = [], []
+    for k, row in enumerate(table.to_dict("records")):
+        try:
+            pairs.append(
+                CalibrationPair.model_validate(
+                    {
+                        "from": row.get("from"),
+                        "to": row.get("to"),
+                        "minutes": row.get("minutes"),
+                        "source": row.get("source", ""),
+                        "source_url": row.get("source_url", ""),
+                        "verified": row.get("verified", "no") == "yes",
+                        "fit": row.get("fit", "yes") != "no",
+                    }
+                )
+            )
+        except ValidationError as exc:
+            problems += [f"row {k + 2}: {e['loc'][0]}: {e['msg']}" for e in exc.errors()]
+    if problems:
+        raise DataError(problems, source=str(path))
+    return pairs
 
 
 def load_rail(
@@ -178,10 +261,10 @@ def load_rail(
         raise DataError(problems, source=str(path))
 
     rows = []
-    for line in spec.lines:
+    for index, line in enumerate(spec.lines):
         for a, b in zip(line.stations[:-1], line.stations[1:], strict=True):
-            rows.append((line.name, resolved[a], resolved[b]))
-    segments = pd.DataFrame(rows, columns=["line", "a", "b"])
+            rows.append((line.name, index, resolved[a], resolved[b]))
+    segments = pd.DataFrame(rows, columns=["line", "line_index", "a", "b"])
     points = atlas.localities.geometry
     segments["km"] = [
         points[a].distance(points[b]) / 1000.0
@@ -237,7 +320,7 @@ def load_rail(
 
 
 def calibration_table(network: RailNetwork, atlas: Atlas) -> pd.DataFrame:
-    """Published against modelled minutes for every calibration pair."""
+    """Published against modelled minutes for every calibration pair (fitted or not)."""
     matrix = network.matrix().to_frame()
     rows = []
     for pair in network.spec.calibration:
@@ -251,7 +334,9 @@ def calibration_table(network: RailNetwork, atlas: Atlas) -> pd.DataFrame:
                 "model_minutes": round(model, 1),
                 "error_minutes": round(model - pair.minutes, 1),
                 "error_pct": round(100 * (model - pair.minutes) / pair.minutes, 2),
+                "fit": "yes" if pair.fit else "no",
                 "source": pair.source,
+                "source_url": pair.source_url,
                 "verified": "yes" if pair.verified else "no",
             }
         )
@@ -270,6 +355,7 @@ def calibrate(network: RailNetwork, atlas: Atlas, *, pull: float = 0.05) -> dict
     pairs = [
         (atlas.locality_id(p.origin), atlas.locality_id(p.destination), p.minutes)
         for p in network.spec.calibration
+        if p.fit
     ]
     if not pairs:
         return dict(network.speeds)
@@ -286,5 +372,10 @@ def calibrate(network: RailNetwork, atlas: Atlas, *, pull: float = 0.05) -> dict
         return np.concatenate([errors, pull * (log_speeds - default)])
 
     start = np.log([network.speeds[n] for n in names])
-    fit = least_squares(residuals, start, bounds=(np.log(40), np.log(250)), method="trf")
+    # steps of 1e-3 in log speed: finite differences see past the kinks of shortest paths
+    from scipy.optimize import least_squares  # calibration only: not on every run
+
+    fit = least_squares(
+        residuals, start, bounds=(np.log(40), np.log(250)), method="trf", diff_step=1e-3
+    )
     return {name: round(float(np.exp(v)), 2) for name, v in zip(names, fit.x, strict=True)}
