@@ -65,7 +65,8 @@ def test_summary_records_overrides_settings_and_sources(p3):
     assert model["county"] == {"whole": True, "own_county": True, "contiguous": False}
     assert summary["provenance"]["siting_version"] == "0.1.0"
     assert "Statistics Sweden" in summary["provenance"]["data_sources"]
-    assert sorted(o["name"] for o in summary["offices"]) == ["Jönköping", "Luleå", "Solna"]
+    names = [o["name"] for o in summary["offices"]]
+    assert len(names) == 3 and {"Luleå", "Solna"} < set(names)  # one office free to move
     assert summary["optimality"] == "proven optimal"
     parts = summary["objective_parts"]
     assert parts["travel_minutes"] == pytest.approx(summary["objective"])  # no soft prices here
@@ -86,7 +87,10 @@ def test_workbook_holds_every_table_and_the_settings(p3):
     assert book.sheetnames[:5] == ["offices", "assignments", "counties", "kpis", "settings"]
     offices = list(book["offices"].values)
     assert offices[0][:2] == ("Kontor", "Kontorets id")  # Swedish, names first
-    assert [row[0] for row in offices[1:]] == ["Luleå", "Solna", "Jönköping"]  # north to south
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    names = [row[0] for row in offices[1:]]
+    assert sorted(names) == sorted(o["name"] for o in summary["offices"])
+    assert names[:2] == ["Luleå", "Solna"]  # north to south (the free office is further south)
     settings = {row[0]: row[1] for row in book["settings"].values}
     assert json.loads(settings["overrides"]) == OVERRIDES
     assert settings["model.p"] == "3"
