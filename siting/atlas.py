@@ -543,13 +543,14 @@ def load_atlas(
 
     names = _name_index(localities)
     sites = _sites(raw_sites, localities, names, problems)
-    known_kinds = set(raw_sites["kind"])
+    known_kinds = set(raw_sites["kind"]) | set(spec.sites.layers)  # a declared layer may be empty
     for name, criterion in spec.criteria.items():
         unknown_kinds = [k for k in criterion.site_kinds if k not in known_kinds]
         if unknown_kinds:
             problems.append(
-                f"criteria.{name}: no site of kind {', '.join(unknown_kinds)} in "
-                f"{spec.sites.file}; kinds there: {', '.join(sorted(known_kinds))}"
+                f"criteria.{name}: kind {', '.join(unknown_kinds)} is neither declared under "
+                f"sites.layers nor found in {spec.sites.file}; known kinds: "
+                f"{', '.join(sorted(known_kinds))}"
             )
         attribute = criterion.attribute
         if attribute and attribute not in DERIVED_ATTRIBUTES:

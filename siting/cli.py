@@ -320,6 +320,56 @@ def fetch_register_command(
     console.print(f"{count:,} school units saved in {out}")
 
 
+travel_app = typer.Typer(help="Road networks and travel-time estimates.", no_args_is_help=True)
+app.add_typer(travel_app, name="travel")
+
+
+@travel_app.command("calibrate")
+def calibrate_command(
+    osm: Annotated[Path, typer.Option("--osm", help="An OSM extract (.osm.pbf, .osm, .xml).")],
+    out: Annotated[Path, typer.Option("--out", help="The calibration CSV to write.")],
+    manifest: ManifestOption = None,
+    towns_per_county: Annotated[int, typer.Option(help="Sampled towns per county.")] = 20,
+    destinations: Annotated[int, typer.Option(help="Sampled destination towns.")] = 60,
+    min_km: Annotated[float, typer.Option(help="Shortest straight line of a pair used.")] = 10.0,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+) -> None:
+    """Fit the estimate's circuity and speed per county from routes on a road network.
+
+    Use the result with `travel: {estimate: {calibration: OUT}}` in a scenario.
+    """
+    from siting.atlas import load_atlas
+    from siting.config import RoadSettings
+    from siting.travel.calibrate import calibrate_estimate, write_calibration
+    from siting.travel.roads import load_road_graph
+
+    loaded = load_atlas(manifest)
+    roads = RoadSettings(osm_file=str(osm))
+    with console.status(f"reading roads from {osm.name} ...", spinner="dots"):
+        graph = load_road_graph(
+            osm,
+            crs=loaded.crs,
+            access_speed_kmh=roads.access_speed_kmh,
+            max_access_km=roads.max_access_km,
+        )
+    with console.status("routing sampled towns ...", spinner="dots"):
+        table = calibrate_estimate(
+            loaded,
+            graph,
+            roads=roads,
+            towns_per_county=towns_per_county,
+            destinations=destinations,
+            min_km=min_km,
+            seed=seed,
+        )
+    write_calibration(table, out, source=osm)
+    console.print(
+        f"{len(table)} counties calibrated from {int(table['pairs'].sum()):,} routes "
+        f"(circuity {table['circuity'].min():.2f}-{table['circuity'].max():.2f}, "
+        f"{table['speed_kmh'].min():.0f}-{table['speed_kmh'].max():.0f} km/h); wrote {out}"
+    )
+
+
 def main() -> None:
     """Entry point: run the app; turn every error into one clear message, never a traceback.
 

@@ -26,11 +26,21 @@ class EstimateSettings(_Settings):
     motorways (about 4 h 45 and 6 h: general knowledge, not checked against a
     route planner). Calibrate them against the roads backend or published travel
     times before relying on absolute minutes.
+
+    ``calibration``: a CSV written by ``siting travel calibrate`` (columns
+    ``county_id``, ``circuity``, ``speed_kmh``) fitted on a real road network;
+    a trip then uses the mean pace (circuity / speed) of its two ends' counties,
+    and counties missing from the file use ``circuity`` and ``speed_kmh``.
     """
 
     circuity: float = Field(1.2, ge=1.0, le=3.0)
     speed_kmh: float = Field(90.0, gt=0, le=200)
-    access_min: float = Field(0.0, ge=0, description="Fixed minutes added to every trip.")
+    access_min: float = Field(
+        0.0, ge=0, le=600, description="Fixed minutes added to every trip (at most 10 hours)."
+    )
+    calibration: str | None = Field(
+        None, description="Per-county circuity and speed (CSV from `siting travel calibrate`)."
+    )
 
 
 class RailSettings(_Settings):
@@ -63,9 +73,18 @@ class RailSettings(_Settings):
 
 
 class RoadSettings(_Settings):
-    """The ``roads`` backend: an OSM XML extract (see siting/travel/roads.py)."""
+    """The ``roads`` backend: an OSM extract (``.osm.pbf``, ``.osm`` or ``.xml``).
+
+    Each point reaches its nearest road node in a straight line at
+    ``access_speed_kmh`` (an **estimate**: 30 km/h, driveways and streets not
+    in the kept road classes); a point farther than ``max_access_km`` from
+    every road is an error naming it (the extract does not cover it). Road
+    classes and default speeds are documented in siting/travel/roads.py.
+    """
 
     osm_file: str | None = None
+    access_speed_kmh: float = Field(30.0, gt=0, le=130)
+    max_access_km: float = Field(5.0, gt=0, le=100)
 
 
 class PerturbationSettings(_Settings):

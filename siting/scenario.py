@@ -285,17 +285,40 @@ def load_scenario(
     if overrides:
         raw = apply_overrides(raw, overrides)
     scenario = validate_scenario(raw, str(path))
-    if scenario.data.manifest and not Path(scenario.data.manifest).is_absolute():
-        resolved = (path.parent / scenario.data.manifest).resolve()
-        data = scenario.data.model_copy(update={"manifest": str(resolved)})
-        scenario = scenario.model_copy(update={"data": data})
-    for name in ("school_register", "organizers_file"):
-        value = getattr(scenario.data, name)
-        if value and not Path(value).is_absolute():
-            resolved = (path.parent / value).resolve()
-            data = scenario.data.model_copy(update={name: str(resolved)})
-            scenario = scenario.model_copy(update={"data": data})
-    return scenario.with_provenance(str(path), override_texts(overrides))
+    return _resolve_paths(scenario, path.parent).with_provenance(
+        str(path), override_texts(overrides)
+    )
+
+
+#: Fields that name files: relative to the scenario file's folder (``~`` expanded).
+PATH_FIELDS = (
+    "data.manifest",
+    "data.school_register",
+    "data.organizers_file",
+    "travel.roads.osm_file",
+    "travel.rail.gtfs_feed",
+    "travel.estimate.calibration",
+)
+
+
+def _resolve_paths(scenario: Scenario, folder: Path) -> Scenario:
+    """The scenario with every relative file path made absolute against ``folder``."""
+    raw = scenario.model_dump(mode="python")
+    changed = False
+    for dotted in PATH_FIELDS:
+        *parents, leaf = dotted.split(".")
+        node = raw
+        for key in parents:
+            node = node.get(key) or {}
+        value = node.get(leaf) if isinstance(node, dict) else None
+        if not value:
+            continue
+        target = Path(value).expanduser()
+        if not target.is_absolute():
+            target = (folder / target).resolve()
+        if str(target) != value:
+            node[leaf], changed = str(target), True
+    return Scenario.model_validate(raw) if changed else scenario
 
 
 def override_texts(overrides: list[str] | dict[str, Any] | None) -> tuple[str, ...]:

@@ -59,3 +59,22 @@ def test_the_engine_names_no_agency():
         text = path.read_text(encoding="utf-8").lower()
         found = [w for w in words if w in text]
         assert not found, f"{path.relative_to(ROOT)} names {found}"
+
+
+def test_a_criterion_over_an_unknown_kind_is_named(tmp_path):
+    import shutil
+
+    target = tmp_path / "agency"
+    shutil.copytree(AGENCY, target)
+    manifest = target / "agency.yaml"
+    text = manifest.read_text(encoding="utf-8").replace("near: [hospital]", "near: [hospitl]")
+    manifest.write_text(text.replace("../../data/", str(ROOT / "data") + "/"), encoding="utf-8")
+    done = subprocess.run(
+        [SITING, "validate", str(target / "three-partners.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "criteria.hospital: kind hospitl is neither declared under sites.layers" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -116,3 +116,43 @@ def test_gtfs_settings_are_checked():
 
     with pytest.raises(ValidationError, match="source gtfs needs gtfs_feed and gtfs_date"):
         RailSettings(source="gtfs")
+
+
+def test_station_minutes_keep_the_whole_mode_name(tmp_path):
+    matrix = gtfs_matrix(write_feed(tmp_path / "feed"), MONDAY)
+    assert matrix.mode[0, 0] == "rail"  # was "r": a one-character string array
+
+
+def test_malformed_zip_and_tables_are_data_errors(tmp_path):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    with pytest.raises(DataError, match=r"broken\.zip: not a readable zip of GTFS files"):
+        gtfs_matrix(broken, MONDAY)
+    files = dict(FEED)
+    files["stop_times.txt"] = "trip_id,stop_id\nt1,A1\n"
+    feed = write_feed(tmp_path / "columns", files)
+    with pytest.raises(DataError, match=r"stop_times\.txt lacks column\(s\) arrival_time"):
+        gtfs_matrix(feed, MONDAY)
+    files = dict(FEED)
+    files["stop_times.txt"] = FEED["stop_times.txt"].replace("07:40:00", "7h40")
+    feed = write_feed(tmp_path / "times", files)
+    with pytest.raises(DataError, match=r"stop_times\.txt arrival_time: expected HH:MM:SS"):
+        gtfs_matrix(feed, MONDAY)
+
+
+def test_missing_or_broken_feed_names_the_scenario_field(sweden, tmp_path):
+    from siting.config import RailSettings, TravelSettings
+    from siting.travel.cache import cached_travel_matrix
+    from siting.travel.multimodal import travel_matrix
+
+    places = sweden.localities.loc[[sweden.locality_id("Stockholm")]]
+    for feed in (tmp_path / "gone.zip", tmp_path / "broken.zip"):
+        if feed.name == "broken.zip":
+            feed.write_bytes(b"not a zip")
+        settings = TravelSettings(
+            modes=["road", "rail"],
+            rail=RailSettings(source="gtfs", gtfs_feed=str(feed), gtfs_date=MONDAY),
+        )
+        for compute in (cached_travel_matrix, travel_matrix):
+            with pytest.raises(DataError, match=rf"travel\.rail\.gtfs_feed: .*{feed.name}"):
+                compute(sweden, places, places, settings)

@@ -2,7 +2,8 @@
 
 The key hashes everything the minutes depend on: siting's version, the travel
 settings, the origin and destination ids, coordinates and counties, the atlas's
-ferries and the rail files' bytes. A matrix is stored only after it was computed
+ferries and the bytes of the rail, GTFS, OSM and calibration files (a missing
+one is a DataError naming its scenario field). A matrix is stored only after it was computed
 in full (written to a temporary name, then renamed), so failures and partial
 results are never cached. The folder is ``$SITING_CACHE_DIR`` or
 ``~/.cache/siting``; delete it at will.
@@ -23,13 +24,14 @@ import pandas as pd
 from siting._io import atomic_path
 from siting.atlas import Atlas
 from siting.config import TravelSettings
+from siting.errors import DataError
 from siting.travel.matrix import TravelTimeMatrix
 from siting.travel.multimodal import travel_matrix
 
 log = logging.getLogger(__name__)
 
 #: Bump when the way minutes are computed changes, to retire old entries.
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_dir() -> Path:
@@ -42,9 +44,59 @@ def _hash_path(hasher, path: Path) -> None:
     files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
         hasher.update(file.name.encode())
-        with file.open("rb") as handle:
+        hasher.update(file_digest(file).encode())
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """The SHA-256 of a file's bytes, remembered per (path, size, mtime) in this process.
+
+    A national OSM extract is several hundred MB: it is read once per run, not
+    once per matrix.
+    """
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        hasher = hashlib.sha256()
+        with path.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 hasher.update(chunk)
+        _DIGESTS[key] = hasher.hexdigest()
+    return _DIGESTS[key]
+
+
+def _require(path: str | None, field: str, what: str) -> Path:
+    """The path of an input file, or a DataError naming the scenario field."""
+    if path is None or not Path(path).expanduser().exists():
+        raise DataError(f"{field}: {what} not found: {path}")
+    return Path(path).expanduser()
+
+
+def input_files(settings: TravelSettings) -> list[Path]:
+    """The files a matrix depends on beyond the atlas, checked to exist.
+
+    Raises
+    ------
+    DataError
+        A named file is missing; the message names the scenario field.
+
+    """
+    files = []
+    if "rail" in settings.modes and settings.rail.source == "gtfs":
+        files.append(_require(settings.rail.gtfs_feed, "travel.rail.gtfs_feed", "GTFS feed"))
+    if settings.backend == "roads":
+        files.append(_require(settings.roads.osm_file, "travel.roads.osm_file", "OSM file"))
+    if settings.backend == "estimate" and settings.estimate.calibration is not None:
+        files.append(
+            _require(
+                settings.estimate.calibration,
+                "travel.estimate.calibration",
+                "calibration file",
+            )
+        )
+    return files
 
 
 def _points_digest(points: gpd.GeoDataFrame, hasher) -> None:
@@ -73,15 +125,12 @@ def matrix_key(
         "ferries": [f.model_dump(mode="json") for f in atlas.spec.ferries],
     }
     hasher.update(json.dumps(meta, sort_keys=True).encode())
-    if "rail" in settings.modes:
-        if settings.rail.source == "gtfs":
-            _hash_path(hasher, Path(settings.rail.gtfs_feed))
-        elif atlas.rail_file is not None:
-            for path in sorted(atlas.rail_file.parent.glob("*")):
-                if path.suffix in (".yaml", ".csv"):
-                    _hash_path(hasher, path)
-    if settings.backend == "roads":
-        _hash_path(hasher, Path(settings.roads.osm_file))
+    for path in input_files(settings):
+        _hash_path(hasher, path)
+    if "rail" in settings.modes and settings.rail.source != "gtfs" and atlas.rail_file is not None:
+        for path in sorted(atlas.rail_file.parent.glob("*")):
+            if path.suffix in (".yaml", ".csv"):
+                _hash_path(hasher, path)
     _points_digest(origins, hasher)
     _points_digest(destinations, hasher)
     return hasher.hexdigest()[:32]

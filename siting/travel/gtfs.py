@@ -34,30 +34,63 @@ REQUIRED = ("stops.txt", "trips.txt", "stop_times.txt", "routes.txt")
 RAIL_ROUTE_TYPES = (2, *range(100, 118))
 
 
+#: Columns each required file must have.
+COLUMNS = {
+    "stops.txt": ("stop_id",),
+    "trips.txt": ("route_id", "service_id", "trip_id"),
+    "stop_times.txt": ("trip_id", "arrival_time", "departure_time", "stop_id", "stop_sequence"),
+    "routes.txt": ("route_id", "route_type"),
+}
+
+
+def _csv(source, name: str, feed: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(source, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{feed}: {name} is not a readable CSV file ({exc})") from None
+
+
 def _reader(feed: Path):
     if feed.is_dir():
 
         def read(name):
             path = feed / name
-            return pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
+            return _csv(path, name, feed) if path.is_file() else None
 
         return read
     if feed.suffix == ".zip" and feed.is_file():
-        archive = zipfile.ZipFile(feed)
-        names = set(archive.namelist())
+        try:
+            archive = zipfile.ZipFile(feed)
+            names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise DataError(f"{feed}: not a readable zip of GTFS files ({exc})") from None
 
         def read(name):
             if name not in names:
                 return None
-            return pd.read_csv(io.BytesIO(archive.read(name)), dtype=str, keep_default_na=False)
+            try:
+                data = archive.read(name)
+            except (zipfile.BadZipFile, OSError, ValueError) as exc:
+                raise DataError(f"{feed}: {name} cannot be read from the zip ({exc})") from None
+            return _csv(io.BytesIO(data), name, feed)
 
         return read
     raise DataError(f"GTFS feed not found: {feed} (a folder or a .zip of GTFS files)")
 
 
-def _seconds(text: pd.Series) -> np.ndarray:
-    parts = text.str.split(":", expand=True).astype(int)
-    return (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
+def _seconds(text: pd.Series, what: str = "time") -> np.ndarray:
+    try:
+        parts = text.str.split(":", expand=True).astype(int)
+        return (parts[0] * 3600 + parts[1] * 60 + parts[2]).to_numpy()
+    except (ValueError, KeyError) as exc:
+        raise DataError(f"{what}: expected HH:MM:SS times ({exc})") from None
+
+
+def _integers(text: pd.Series, what: str) -> pd.Series:
+    try:
+        return text.astype(int)
+    except ValueError as exc:
+        raise DataError(f"{what}: expected whole numbers ({exc})") from None
 
 
 def active_services(read, date: dt.date, feed: str) -> set[str]:
@@ -118,10 +151,19 @@ def gtfs_matrix(
     missing = [name for name, table in tables.items() if table is None]
     if missing:
         raise DataError(f"{feed}: missing required GTFS file(s) {', '.join(missing)}")
+    lacking = [
+        f"{name} lacks column(s) {', '.join(c for c in COLUMNS[name] if c not in table)}"
+        for name, table in tables.items()
+        if not set(COLUMNS[name]) <= set(table.columns)
+    ]
+    if lacking:
+        raise DataError(f"{feed}: {'; '.join(lacking)}")
     stops, trips, stop_times, routes = (tables[n] for n in REQUIRED)
     services = active_services(read, date, str(feed))
     if route_types is not None:
-        kept = routes[routes["route_type"].astype(int).isin(route_types)]["route_id"]
+        kept = routes[
+            _integers(routes["route_type"], f"{feed}: routes.txt route_type").isin(route_types)
+        ]["route_id"]
         trips = trips[trips["route_id"].isin(kept)]
     trips = trips[trips["service_id"].isin(services)]
     if trips.empty:
@@ -133,10 +175,10 @@ def gtfs_matrix(
     if station is not None:
         parent = times["stop_id"].map(station).fillna("")
         times["station"] = np.where(parent != "", parent, times["stop_id"])
-    times["seq"] = times["stop_sequence"].astype(int)
-    times["arr"] = _seconds(times["arrival_time"])
-    times["dep"] = _seconds(times["departure_time"])
-    start, end = (_seconds(pd.Series([w]))[0] for w in window)
+    times["seq"] = _integers(times["stop_sequence"], f"{feed}: stop_times.txt stop_sequence")
+    times["arr"] = _seconds(times["arrival_time"], f"{feed}: stop_times.txt arrival_time")
+    times["dep"] = _seconds(times["departure_time"], f"{feed}: stop_times.txt departure_time")
+    start, end = (_seconds(pd.Series([w]), "travel.rail.gtfs_window")[0] for w in window)
 
     pairs = times.merge(times, on="trip_id", suffixes=("_a", "_b"))
     pairs = pairs[(pairs["seq_a"] < pairs["seq_b"]) & (pairs["station_a"] != pairs["station_b"])]
@@ -164,9 +206,7 @@ def gtfs_matrix(
         len(ids),
         len(direct),
     )
-    return TravelTimeMatrix(
-        tuple(ids), tuple(ids), minutes, np.full(minutes.shape, "rail", dtype=str)
-    )
+    return TravelTimeMatrix(tuple(ids), tuple(ids), minutes, np.full(minutes.shape, "rail"))
 
 
 def gtfs_stations(feed: str | Path) -> pd.DataFrame:

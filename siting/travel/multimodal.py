@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +17,7 @@ from numpy.typing import NDArray
 
 from siting.atlas import Atlas
 from siting.config import TravelSettings
+from siting.errors import DataError, ScenarioError
 from siting.travel.estimate import estimate_matrix
 from siting.travel.matrix import TravelTimeMatrix
 from siting.travel.rail import RailNetwork, load_rail
@@ -51,11 +53,38 @@ def rail_network(atlas: Atlas) -> RailNetwork | None:
     return _network(atlas)
 
 
-@lru_cache(maxsize=2)
-def _road_graph(osm_file: str):
-    from siting.travel.roads import road_graph_from_xml
+def _road_graph(atlas: Atlas, settings: TravelSettings):
+    from siting.travel.roads import load_road_graph
 
-    return road_graph_from_xml(osm_file)
+    roads = settings.roads
+    try:
+        return load_road_graph(
+            roads.osm_file,
+            crs=atlas.crs,
+            access_speed_kmh=roads.access_speed_kmh,
+            max_access_km=roads.max_access_km,
+        )
+    except DataError as exc:
+        raise DataError([f"travel.roads.osm_file: {p}" for p in exc.problems]) from None
+
+
+def atlas_ferry_links(atlas: Atlas) -> tuple:
+    """The atlas's ferry links as road-graph edges between their terminal towns."""
+    from siting.travel.roads import FerryLink
+
+    links = []
+    for link in atlas.spec.ferries:
+        a = atlas.localities.geometry[atlas.locality_id(link.island_terminal)]
+        b = atlas.localities.geometry[atlas.locality_id(link.mainland_terminal)]
+        links.append(
+            FerryLink(
+                name=f"{link.island_terminal}-{link.mainland_terminal}",
+                a_xy=(a.x, a.y),
+                b_xy=(b.x, b.y),
+                minutes=link.crossing_min + link.boarding_min,
+            )
+        )
+    return tuple(links)
 
 
 def road_leg(
@@ -64,22 +93,66 @@ def road_leg(
     destinations: gpd.GeoDataFrame,
     settings: TravelSettings,
 ) -> TravelTimeMatrix:
-    """Road minutes from the configured backend (``estimate`` or ``roads``)."""
+    """Road minutes from the configured backend (``estimate`` or ``roads``).
+
+    With ``roads``, pairs with no path are ``inf`` here (a rail leg may still
+    join them); :func:`travel_matrix` lists those left unjoined as an error.
+    The atlas's ferry links join islands when the extract has no ferry routes.
+    """
     if settings.backend == "roads":
         from siting.travel.roads import road_matrix
 
+        graph = _road_graph(atlas, settings)
+        links = () if graph.n_ferries else atlas_ferry_links(atlas)
         return road_matrix(
-            _road_graph(settings.roads.osm_file), origins, destinations, crs=atlas.crs
+            graph,
+            origins,
+            destinations,
+            crs=atlas.crs,
+            access_speed_kmh=settings.roads.access_speed_kmh,
+            max_access_km=settings.roads.max_access_km,
+            ferry_links=links,
         ).matrix
     return estimate_matrix(atlas, origins, destinations, settings.estimate)
+
+
+def _require_reachable(
+    matrix: TravelTimeMatrix,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    settings: TravelSettings,
+) -> None:
+    missing = np.argwhere(~np.isfinite(matrix.minutes))
+    if not len(missing):
+        return
+    import pandas as pd
+
+    from siting.travel.roads import unreachable_error
+
+    def names(frame):
+        return frame["name"].astype(str).to_numpy() if "name" in frame else frame.index
+
+    o_names, d_names = names(origins), names(destinations)
+    table = pd.DataFrame(
+        {
+            "origin_id": [matrix.origins[i] for i, _ in missing],
+            "origin_name": [o_names[i] for i, _ in missing],
+            "destination_id": [matrix.destinations[j] for _, j in missing],
+            "destination_name": [d_names[j] for _, j in missing],
+        }
+    )
+    raise unreachable_error(table, Path(settings.roads.osm_file or "").name)
 
 
 @lru_cache(maxsize=4)
 def _gtfs(atlas: Atlas, feed: str, date, window) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     from siting.travel.gtfs import gtfs_matrix, gtfs_stations
 
-    matrix = gtfs_matrix(feed, date, window=window)
-    table = gtfs_stations(feed).reindex(list(matrix.origins))
+    try:
+        matrix = gtfs_matrix(feed, date, window=window)
+        table = gtfs_stations(feed).reindex(list(matrix.origins))
+    except DataError as exc:
+        raise DataError([f"travel.rail.gtfs_feed: {p}" for p in exc.problems]) from None
     points = gpd.GeoDataFrame(
         table, geometry=gpd.points_from_xy(table["longitude"], table["latitude"]), crs="EPSG:4326"
     ).to_crs(atlas.crs)
@@ -100,8 +173,6 @@ def rail_stations_and_minutes(
         return stations, minutes / rail.speed_factor
     network = rail_network(atlas)
     if network is None:
-        from siting.errors import ScenarioError
-
         raise ScenarioError(
             "travel.modes: rail needs a rail line file in the atlas manifest "
             "or travel.rail.source: gtfs"
@@ -139,6 +210,8 @@ def travel_matrix(
     settings = settings or TravelSettings()
     road = road_leg(atlas, origins, destinations, settings)
     if "rail" not in settings.modes:
+        if settings.backend == "roads":
+            _require_reachable(road, origins, destinations, settings)
         return road
     stations, rail = rail_stations_and_minutes(atlas, settings)
     to_station = road_leg(atlas, origins, stations, settings)
@@ -156,4 +229,7 @@ def travel_matrix(
     minutes = np.where(rail_wins, via_rail, road.minutes)
     mode = np.where(rail_wins, np.where(ferry, "rail+ferry", "rail"), road.mode)
     log.info("door-to-door %d x %d: rail faster for %d pairs", *minutes.shape, int(rail_wins.sum()))
-    return TravelTimeMatrix(road.origins, road.destinations, minutes, mode.astype(str))
+    matrix = TravelTimeMatrix(road.origins, road.destinations, minutes, mode.astype(str))
+    if settings.backend == "roads":
+        _require_reachable(matrix, origins, destinations, settings)
+    return matrix
