@@ -382,7 +382,7 @@ class Labels:
         r"""A number in this language's style: ``12 345,6`` (sv) or ``12,345.6`` (en).
 
         >>> Labels("sv").number(12345.63), Labels("en").number(12345.63)
-        ('12\\xa0345,6', '12,345.6')
+        ('12\xa0345,6', '12,345.6')
         """
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "\u2013"
