@@ -197,6 +197,7 @@ class AtlasSpec(_Strict):
     crs: str
     bounds_lonlat: tuple[float, float, float, float]
     terms: dict[str, str] = Field(default_factory=dict)
+    language: str = Field("en", description="Language of reports by default (sv, en).")
     counties: LayerSpec
     municipalities: LayerSpec
     localities: TableSpec

@@ -126,7 +126,10 @@ def _run(
 def _print_solution(result) -> None:
     solution = result.solution
     kpis = solution.kpis()
-    table = Table(title=f"{result.scenario.name}: {solution.status}, gap {solution.gap:.1e}")
+    from siting.report.labels import Labels
+
+    optimality = Labels("en").optimality(solution.status, solution.gap)
+    table = Table(title=f"{result.scenario.title()}: {optimality}")
     for column in ("office", "organizers", "mean min", "max min"):
         table.add_column(column, justify="left" if column == "office" else "right")
     from siting.report.tables import offices_table
@@ -139,9 +142,16 @@ def _print_solution(result) -> None:
             f"{row['max_minutes']:.0f}",
         )
     console.print(table)
+    from siting.report.tables import objective_parts, part_label
+
+    parts = ", ".join(
+        f"{part_label(result, key, Labels('en')).lower()} {value:,.1f}"
+        for key, value in objective_parts(result)[:-1]
+    )
     console.print(
         f"mean {kpis['mean_minutes']:.0f} min, max {kpis['max_minutes']:.0f} min, "
-        f"{kpis['share_within_180_min']:.0%} within 3 h; objective {solution.objective:,.1f}"
+        f"{kpis['share_within_180_min']:.0%} within 3 h; objective {solution.objective:,.1f} "
+        f"= {parts}"
     )
 
 
@@ -208,11 +218,15 @@ def compare(
     with console.status("writing comparison ...", spinner="dots"):
         paths = write_comparison(runs, out)
     table = Table(title="Comparison")
-    for column in ("scenario", "offices", "mean min", "max min", "within 3 h", "objective"):
-        table.add_column(column)
     import pandas as pd
 
     frame = pd.read_csv(out / "comparison.csv")
+    prices = [c for c in frame.columns if c.startswith("price_")]
+    fixed = ["fixed_cost_sek"] if "fixed_cost_sek" in frame.columns else []
+    columns = ["scenario", "offices", "mean min", "max min", "within 3 h", "travel min"]
+    columns += [c.replace("_", " ") for c in prices + fixed] + ["objective", "optimality"]
+    for column in columns:
+        table.add_column(column)
     for _, row in frame.iterrows():
         table.add_row(
             row["scenario"],
@@ -220,7 +234,10 @@ def compare(
             f"{row['mean_minutes']:.0f}",
             f"{row['max_minutes']:.0f}",
             f"{row['share_within_3h']:.0%}",
+            f"{row['travel_minutes']:,.1f}",
+            *[f"{row[c]:,.1f}" if pd.notna(row[c]) else "-" for c in prices + fixed],
             f"{row['objective']:,.1f}",
+            row["optimality"],
         )
     console.print(table)
     console.print(f"wrote {', '.join(p.name for p in paths)} to {out}")

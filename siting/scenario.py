@@ -25,6 +25,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     model_validator,
 )
@@ -33,7 +34,10 @@ from siting._yaml import parse_yaml, read_yaml
 from siting.config import ModelSettings, SolverSettings, TravelSettings
 from siting.errors import ScenarioError
 
-FORMATS = ("csv", "gpkg", "png", "svg", "pdf", "html", "json")
+FORMATS = ("csv", "gpkg", "png", "svg", "pdf", "html", "json", "xlsx")
+
+#: Languages of reports, maps and workbooks (labels in :mod:`siting.report.labels`).
+LANGUAGES = ("sv", "en")
 
 
 class _Section(BaseModel):
@@ -99,10 +103,18 @@ class DataSection(_Section):
 class OutputSection(_Section):
     """Which files ``siting solve`` writes."""
 
-    formats: list[Literal["csv", "gpkg", "png", "svg", "pdf", "html", "json"]] = Field(
+    formats: list[Literal["csv", "gpkg", "png", "svg", "pdf", "html", "json", "xlsx"]] = Field(
         default_factory=lambda: list(FORMATS)
     )
     dpi: int = Field(300, ge=50, le=1200)
+    language: Literal["sv", "en"] | None = Field(
+        None,
+        description="Language of the report, maps and workbook; the manifest's by default.",
+    )
+
+
+#: Overrides that change no result, left out of titles.
+_UNNOTED = ("outputs.", "outputs=", "reference=", "question=")
 
 
 class Scenario(_Section):
@@ -115,10 +127,44 @@ class Scenario(_Section):
     model: ModelSettings = ModelSettings()
     solver: SolverSettings = SolverSettings()
     outputs: OutputSection = OutputSection()
+    reference: list[str] = Field(
+        default_factory=list,
+        description="Towns to compare against (a plan, say): the report prices forcing each in.",
+    )
+    _source: str | None = PrivateAttr(None)
+    _overrides: tuple[str, ...] = PrivateAttr(())
+
+    @property
+    def source(self) -> str | None:
+        """The file the scenario was read from (None when built in code)."""
+        return self._source
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        """The overrides applied to the file, as ``field=value`` texts in the order given."""
+        return self._overrides
+
+    def with_provenance(self, source: str | None, overrides: tuple[str, ...]) -> Scenario:
+        """A copy that records where it came from (its file and the overrides applied)."""
+        copy_ = self.model_copy()
+        copy_._source = source
+        copy_._overrides = tuple(overrides)
+        return copy_
+
+    def title(self) -> str:
+        """The name, with every override of the result noted: ``"... (modified: model.p=3)"``.
+
+        Overrides of what is written (``outputs.*``), the reference towns and
+        the question change no result and are not noted (provenance lists them).
+        """
+        changed = [o for o in self.overrides if not o.startswith(_UNNOTED)]
+        if not changed:
+            return self.name
+        return f"{self.name} (modified: {', '.join(changed)})"
 
     def digest(self) -> str:
         """A short hash of everything that defines the scenario's result."""
-        payload = self.model_dump(mode="json", exclude={"outputs", "question"})
+        payload = self.model_dump(mode="json", exclude={"outputs", "question", "reference"})
         text = json.dumps(payload, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -239,7 +285,9 @@ def load_scenario(
     if overrides:
         raw = apply_overrides(raw, overrides)
     scenario = validate_scenario(raw, str(path))
-    return _resolve_paths(scenario, path.parent)
+    return _resolve_paths(scenario, path.parent).with_provenance(
+        str(path), override_texts(overrides)
+    )
 
 
 #: Fields that name files: relative to the scenario file's folder (``~`` expanded).
@@ -271,3 +319,18 @@ def _resolve_paths(scenario: Scenario, folder: Path) -> Scenario:
         if str(target) != value:
             node[leaf], changed = str(target), True
     return Scenario.model_validate(raw) if changed else scenario
+
+
+def override_texts(overrides: list[str] | dict[str, Any] | None) -> tuple[str, ...]:
+    """Overrides as ``field=value`` texts (as typed, or written from a mapping)."""
+    if not overrides:
+        return ()
+    if isinstance(overrides, dict):
+        return tuple(f"{path}={_text(value)}" for path, value in overrides.items())
+    return tuple(str(text).strip() for text in overrides)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -40,6 +40,9 @@ class Solution:
         Hard criterion -> objective without it (on request; see ``solve_problem``).
     office_values
         Office -> objective with that office closed (on request).
+    soft_prices
+        Soft criterion name (``spread`` for the spread rule) -> the price paid
+        in the objective; they sum to ``parts["soft_prices"]``.
 
     """
 
@@ -55,6 +58,7 @@ class Solution:
     site_names: dict[str, str] = field(default_factory=dict)
     criteria_prices: dict[str, float | None] = field(default_factory=dict)
     office_values: dict[str, float | None] = field(default_factory=dict)
+    soft_prices: dict[str, float] = field(default_factory=dict)
 
     def office_table(self) -> pd.DataFrame:
         """Per office: organizers, weight, weighted mean and longest minutes."""
@@ -71,7 +75,7 @@ class Solution:
             }
         ).reindex(list(self.offices))
         table.insert(0, "name", [self.site_names.get(o, o) for o in table.index])
-        table.index.name = "office"
+        table.index.name = "office_id"
         return table
 
     def office_by(self, groups: str | pd.Series) -> pd.Series:

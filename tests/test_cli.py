@@ -77,9 +77,11 @@ def test_solve_writes_every_output(tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["solve", str(SCENARIOS / "offices-2022.yaml"), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Solna" in result.output and "wrote 8 files" in result.output
+    assert "Solna" in result.output and "wrote 9 files" in result.output
+    assert "proven optimal" in result.output
     assert {p.name for p in out.iterdir()} == {
         "offices.csv",
+        "results.xlsx",
         "assignments.csv",
         "regions.gpkg",
         "map.png",

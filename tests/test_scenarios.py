@@ -196,6 +196,7 @@ def test_outputs_are_complete_and_consistent(tmp_path):
         "offices.csv",
         "regions.gpkg",
         "report.html",
+        "results.xlsx",
         "summary.json",
     ]
     offices = pd.read_csv(tmp_path / "out" / "offices.csv", dtype={"county_id": str})

@@ -141,15 +141,28 @@ def criterion_minutes_beyond(
     return np.maximum(problem.layer_minutes(name) - limit, 0.0)
 
 
-def site_penalties(problem: SitingProblem, settings: ModelSettings) -> NDArray[np.float64]:
-    """Soft prices on each office site (objective units per open office)."""
-    price = np.zeros(problem.n_sites)
+def site_penalties_by_criterion(
+    problem: SitingProblem, settings: ModelSettings
+) -> dict[str, NDArray[np.float64]]:
+    """Each soft criterion's price on each office site (objective units per open office)."""
+    prices = {}
     for name, criterion in settings.criteria.items():
         if criterion.mode != "soft":
             continue
-        price += criterion.price * ~criterion_met(problem, settings, name)
+        price = criterion.price * ~criterion_met(problem, settings, name)
         if name in problem.layer_names and criterion.price_per_minute:
-            price += criterion.price_per_minute * criterion_minutes_beyond(problem, settings, name)
+            price = price + criterion.price_per_minute * criterion_minutes_beyond(
+                problem, settings, name
+            )
+        prices[name] = np.asarray(price, dtype=float)
+    return prices
+
+
+def site_penalties(problem: SitingProblem, settings: ModelSettings) -> NDArray[np.float64]:
+    """Soft prices on each office site (objective units per open office), all criteria summed."""
+    price = np.zeros(problem.n_sites)
+    for criterion_price in site_penalties_by_criterion(problem, settings).values():
+        price += criterion_price
     return price
 
 

@@ -28,6 +28,7 @@ from siting.model.formulation import (
     hard_groups,
     site_bounds,
     site_penalties,
+    site_penalties_by_criterion,
 )
 from siting.model.milp import MilpResult, new_highs, pulp_solver_name, solve_milp
 from siting.model.pmedian import SolverLimitError, solve_pmedian
@@ -494,6 +495,7 @@ def solve_problem(
         solver=solver_name,
         settings=settings,
         site_names=dict(zip(problem.site_ids, problem.site_names, strict=False)),
+        soft_prices=soft_prices(problem, settings, offices, site_of_client),
     )
     if prices or office_values:
         solution = _with_prices(problem, settings, solver, solution, prices, office_values)
@@ -501,6 +503,25 @@ def solve_problem(
         "solved: %d offices, objective %.6g, %s, gap %.2g", len(offices), objective, status, gap
     )
     return solution
+
+
+def soft_prices(
+    problem: SitingProblem, settings: ModelSettings, offices, site_of_client
+) -> dict[str, float]:
+    """The soft prices a solution pays, by criterion name (``spread`` for the spread rule).
+
+    They sum to ``parts["soft_prices"]``: each soft criterion's price at every
+    open office, and the spread price per weighted minute beyond its limit.
+    """
+    paid = {
+        name: float(price[np.asarray(offices, dtype=int)].sum())
+        for name, price in site_penalties_by_criterion(problem, settings).items()
+    }
+    if settings.spread.mode == "soft":
+        minutes = problem.minutes[np.arange(problem.n_clients), site_of_client]
+        beyond = np.maximum(minutes - settings.spread.max_minutes, 0.0)
+        paid["spread"] = float(settings.spread.price_per_minute * (problem.weights @ beyond))
+    return paid
 
 
 def _read(formulation: Formulation, x, problem: SitingProblem):

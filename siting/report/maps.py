@@ -15,8 +15,11 @@ from typing import ParamSpec, TypeVar
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
@@ -25,6 +28,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 from siting._io import atomic_path
 from siting.atlas import Atlas
 from siting.errors import ScenarioError
+from siting.report.labels import Labels
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,16 +45,23 @@ COLOURS = {
 }
 
 
+#: Matplotlib settings of every map and plot: names literal, text as text in SVG.
+TEXT_RC = {"text.parse_math": False, "svg.fonttype": "none"}
+
+
 def plain_text(plot: Callable[P, R]) -> Callable[P, R]:
     r"""Draw with every text taken literally: ``$`` in a scenario or town name is a dollar.
 
     Matplotlib reads text between two dollar signs as mathematics and fails on
     what does not parse (a scenario named ``$\frac{1}{$``); names are data.
+
+    Text stays text in SVG (``svg.fonttype: none``): a reader can select and
+    search town names, and an editor can restyle them.
     """
 
     @functools.wraps(plot)
     def drawn(*args: P.args, **kwargs: P.kwargs) -> R:
-        with plt.rc_context({"text.parse_math": False}):
+        with plt.rc_context(TEXT_RC):
             return plot(*args, **kwargs)
 
     return drawn
@@ -158,11 +169,12 @@ def draw_layers(atlas: Atlas, ax: Axes, *, scale: float = 1.0) -> list[Line2D]:
     return handles
 
 
-def rail_legend() -> list[Line2D]:
+def rail_legend(labels: Labels | None = None) -> list[Line2D]:
     """Legend entries of :func:`draw_rail`."""
+    labels = labels or Labels("en")
     return [
-        Line2D([], [], color=COLOURS["rail"], lw=1.1, label="Railway, intercity"),
-        Line2D([], [], color=COLOURS["rail"], lw=0.9, ls="--", label="Railway, regional only"),
+        Line2D([], [], color=COLOURS["rail"], lw=1.1, label=labels("railway_intercity")),
+        Line2D([], [], color=COLOURS["rail"], lw=0.9, ls="--", label=labels("railway_regional")),
     ]
 
 
@@ -200,7 +212,7 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
 
     """
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 11), layout="constrained")
+        fig, ax = plt.subplots(figsize=(10.5, 11), layout="constrained")
     else:
         fig = ax.figure
     atlas.municipalities.plot(
@@ -259,7 +271,9 @@ def plot_atlas(atlas: Atlas, *, ax: Axes | None = None, labels: bool = True) -> 
     ]
     if has_rail:
         handles += rail_legend()
-    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, framealpha=0.9
+    )
     ax.add_artist(ScaleBar(1, units="m", location="lower left", length_fraction=0.25))
     north_arrow(ax, x=0.93, y=0.55)
     ax.set_title(f"{atlas.spec.name}: organizers, offices and the criteria's sites", fontsize=11)
@@ -296,36 +310,126 @@ def save_figure(fig: Figure, path: str | Path, *, dpi: int = 300) -> Path:
             f"{path}: a map is written as {', '.join(MAP_FORMATS)}; "
             f"got {path.suffix or 'no suffix'}"
         )
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, plt.rc_context(TEXT_RC):
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     return path
 
 
-#: Colour-blind-safe fills for office regions: Okabe-Ito (less black), then Paul Tol's muted.
+def figure_bytes(fig: Figure, format: str, *, dpi: int = 300) -> bytes:
+    """A figure saved to memory as ``png``, ``svg`` or ``pdf`` (text as text in SVG)."""
+    import io
+
+    buffer = io.BytesIO()
+    with plt.rc_context(TEXT_RC):
+        fig.savefig(buffer, format=format, dpi=dpi)
+    return buffer.getvalue()
+
+
+#: Fills for office regions (Paul Tol's bright, vibrant and muted schemes), the most
+#: distinct first. :func:`region_colours` never gives touching regions similar ones.
 REGION_COLOURS = [
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
-    "#CC6677",
-    "#332288",
-    "#DDCC77",
-    "#117733",
-    "#88CCEE",
-    "#882255",
-    "#44AA99",
-    "#999933",
-    "#AA4499",
+    "#4477AA",  # blue
+    "#EE7733",  # orange
+    "#228833",  # green
+    "#AA3377",  # purple
+    "#CCBB44",  # yellow
+    "#66CCEE",  # cyan
+    "#CC3311",  # red
+    "#332288",  # indigo
+    "#009988",  # teal
+    "#999933",  # olive
+    "#EE99AA",  # pink
 ]
 
+#: Opacity of region fills on maps (colours are compared as seen: blended on white).
+REGION_ALPHA = 0.6
 
-def region_colours(offices: list[str], points: gpd.GeoSeries) -> dict[str, str]:
-    """A colour per office, given north to south so neighbours differ (cycles past 16)."""
-    ordered = sorted(set(offices), key=lambda o: (-points[o].y, o))
-    return {o: REGION_COLOURS[k % len(REGION_COLOURS)] for k, o in enumerate(ordered)}
+#: The least colour difference (CIE76 Delta E, as seen) between touching regions.
+MIN_NEIGHBOUR_DELTA_E = 30.0
+
+
+def seen_lab(colour: str, alpha: float = REGION_ALPHA) -> np.ndarray:
+    """CIE L*a*b* of a fill colour as seen at ``alpha`` on white (sRGB, D65)."""
+    rgb = alpha * np.array(to_rgb(colour)) + (1 - alpha)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = (
+        np.array(
+            [
+                [0.4124, 0.3576, 0.1805],
+                [0.2126, 0.7152, 0.0722],
+                [0.0193, 0.1192, 0.9505],
+            ]
+        )
+        @ linear
+    ) / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 216 / 24389, np.cbrt(xyz), (24389 / 27 * xyz + 16) / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def colour_difference(a: str, b: str) -> float:
+    """How different two region fills look (CIE76 Delta E after blending on white)."""
+    return float(np.linalg.norm(seen_lab(a) - seen_lab(b)))
+
+
+@functools.lru_cache(maxsize=4)
+def municipality_neighbours(atlas: Atlas) -> tuple[tuple[str, str], ...]:
+    """Pairs of municipality ids whose polygons touch (within 500 m: the polygons are coarse)."""
+    polygons = atlas.municipalities[["geometry"]].reset_index(names="a")
+    grown = polygons.assign(geometry=polygons.buffer(500)).rename(columns={"a": "b"})
+    pairs = gpd.sjoin(polygons, grown, predicate="intersects")
+    pairs = pairs[pairs["a"] < pairs["b"]]
+    return tuple(zip(pairs["a"], pairs["b"], strict=True))
+
+
+def served_municipalities(run) -> pd.Series:
+    """Municipality id -> the office serving most of its organizers."""
+    organizers = run.atlas.organizers.loc[run.solution.assignment.index]
+    return run.solution.office_by(organizers["municipality_id"])
+
+
+def region_graph(runs: list) -> nx.Graph:
+    """Offices as nodes, an edge where two offices' regions touch in any of the runs."""
+    graph = nx.Graph()
+    for run in runs:
+        served = served_municipalities(run)
+        graph.add_nodes_from(run.solution.offices)
+        for a, b in municipality_neighbours(run.atlas):
+            office_a, office_b = served.get(a), served.get(b)
+            if office_a is not None and office_b is not None and office_a != office_b:
+                graph.add_edge(office_a, office_b)
+    return graph
+
+
+def region_colours(runs: list) -> dict[str, str]:
+    """A colour per office such that touching regions never look alike (graph colouring).
+
+    The regions of all ``runs`` are coloured together, so an office keeps its
+    colour across side-by-side maps. Offices are taken the most connected
+    first (then north to south), greedily: each takes the least used colour of
+    :data:`REGION_COLOURS` that differs from every touching region's by at
+    least :data:`MIN_NEIGHBOUR_DELTA_E`, so regions get distinct colours while
+    the palette lasts and neighbours never share a similar one.
+    """
+    graph = region_graph(runs)
+    points = pd.concat([run.candidates.geometry for run in runs])
+    points = points[~points.index.duplicated()]
+    order = sorted(graph.nodes, key=lambda o: (-graph.degree(o), -points[o].y, o))
+    chosen: dict[str, str] = {}
+    used = dict.fromkeys(REGION_COLOURS, 0)
+    for office in order:
+        near = [chosen[n] for n in graph.neighbors(office) if n in chosen]
+
+        def distance(colour: str, near: list[str] = near) -> float:
+            return min((colour_difference(colour, n) for n in near), default=np.inf)
+
+        fitting = [c for c in REGION_COLOURS if distance(c) >= MIN_NEIGHBOUR_DELTA_E]
+        if fitting:
+            colour = min(fitting, key=lambda c: (used[c], REGION_COLOURS.index(c)))
+        else:  # more neighbours than distinct colours: the most different one
+            colour = max(REGION_COLOURS, key=distance)
+        chosen[office] = colour
+        used[colour] += 1
+    return chosen
 
 
 @plain_text
@@ -337,28 +441,33 @@ def plot_solution(
     legend: bool = True,
     colours: dict[str, str] | None = None,
     scale: float = 1.0,
+    labels: Labels | None = None,
 ) -> tuple[Figure, Axes]:
     """Draw a solved run: regions coloured by office, offices, facts, organizers.
 
     Municipalities take the colour of the office serving their organizers (with
-    whole counties this colours each county by its office). Offices are stars
-    (ringed when required), unchosen candidates small circles,
-    the criteria's layers in the manifest's symbols, organizers dots sized by weight.
+    whole counties this colours each county by its office); touching regions
+    never share a colour (:func:`region_colours`). Offices are stars (ringed
+    when required), unchosen candidates small circles, the criteria's layers in
+    the manifest's symbols, organizers dots sized by weight. The legend stands
+    beside the country, never over it.
 
     Parameters
     ----------
     run
         A :class:`siting.pipeline.Run`.
     ax
-        Axes to draw into; a new A4-width figure when omitted.
+        Axes to draw into; a new figure (A4 height, with room for the legend) when omitted.
     title
-        The title; the scenario's name by default.
+        The title; the scenario's title (its name, and any overrides) by default.
     legend
         Draw the legend, scale bar, north arrow and source line (off for small multiples).
     colours
         Office id -> fill colour, to keep colours equal across several maps.
     scale
         Marker size factor (smaller for small multiples).
+    labels
+        Words of the legend and footer; the run's language by default.
 
     Returns
     -------
@@ -367,22 +476,29 @@ def plot_solution(
     """
     from matplotlib.patches import Patch
 
+    from siting.report.labels import labels_for
+
+    labels = labels or labels_for(run)
     atlas, solution = run.atlas, run.solution
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 11), layout="constrained")
+        fig, ax = plt.subplots(figsize=(10.5, 11), layout="constrained")
     else:
         fig = ax.figure
     offices = sorted(solution.offices, key=lambda o: -run.candidates.geometry[o].y)
-    colours = colours or region_colours(offices, run.candidates.geometry)
-    organizers = atlas.organizers.loc[solution.assignment.index]
-    served = solution.office_by(organizers["municipality_id"])
+    colours = colours or region_colours([run])
+    served = served_municipalities(run)
     fill = atlas.municipalities.index.map(lambda m: colours.get(served.get(m), "#E6E6E6"))
     atlas.municipalities.plot(
-        ax=ax, color=list(fill), alpha=0.6, edgecolor=COLOURS["municipality_edge"], linewidth=0.25
+        ax=ax,
+        color=list(fill),
+        alpha=REGION_ALPHA,
+        edgecolor=COLOURS["municipality_edge"],
+        linewidth=0.25,
     )
     atlas.counties.boundary.plot(ax=ax, color=COLOURS["county_edge"], linewidth=0.8)
     has_rail = draw_rail(atlas, ax, scale=max(scale, 0.6))
 
+    organizers = atlas.organizers.loc[solution.assignment.index]
     weights = solution.assignment["weight"].to_numpy()
     sizes = scale * (3 + 12 * (weights / weights.max() if weights.max() > 0 else 0))
     organizers.plot(ax=ax, color=COLOURS["organizer"], markersize=sizes, zorder=3)
@@ -447,63 +563,77 @@ def plot_solution(
             for o in offices
         ]
         handles += [
-            symbol("office", "Office"),
-            symbol("required", "Required office"),
-            symbol("candidate", "Candidate not chosen"),
+            symbol("office", labels("office")),
+            symbol("required", labels("required_office")),
+            symbol("candidate", labels("candidate_not_chosen")),
             *layer_handles,
-            symbol("organizer", "Organizer (size: weight)"),
+            symbol("organizer", labels("organizer_size")),
         ]
         if has_rail:
-            handles += rail_legend()
+            handles += rail_legend(labels)
         ax.legend(
             handles=handles,
             loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
             fontsize=7.5,
             framealpha=0.9,
-            ncols=2 if len(offices) > 8 else 1,
+            ncols=2 if len(offices) > 14 else 1,
         )
         ax.add_artist(ScaleBar(1, units="m", location="lower left", length_fraction=0.25))
         north_arrow(ax, x=0.93, y=0.55)
         kpis = solution.kpis()
-        source = (
-            f"{atlas.spec.attribution} Travel: {' + '.join(run.scenario.travel.modes)} "
-            f"(road minutes estimated). Mean {kpis['mean_minutes']:.0f} min, "
-            f"max {kpis['max_minutes']:.0f} min; "
-            f"{solution.status}, gap {solution.gap:.1e}."
+        source = " ".join(
+            [
+                atlas.spec.attribution,
+                labels("map_travel", modes=" + ".join(run.scenario.travel.modes)),
+                labels(
+                    "map_footer",
+                    mean=labels.number(kpis["mean_minutes"], 0),
+                    longest=labels.number(kpis["max_minutes"], 0),
+                    optimality=labels.optimality(solution.status, solution.gap),
+                ),
+            ]
         )
         ax.text(
-            1.0,
+            1.02,
             0.0,
-            textwrap.fill(source, 60),
+            textwrap.fill(source, 45),
             transform=ax.transAxes,
-            ha="right",
+            ha="left",
             va="bottom",
             fontsize=6,
             color="#555555",
         )
-    ax.set_title(title or run.scenario.name, fontsize=11)
+    ax.set_title(title or run.scenario.title(), fontsize=11)
     ax.set_axis_off()
     return fig, ax
 
 
 @plain_text
 def plot_comparison(runs: list, *, columns: int | None = None) -> tuple[Figure, list[Axes]]:
-    """Side-by-side maps of several runs, one panel each."""
+    """Side-by-side maps of several runs, one panel each, one legend of offices below.
+
+    An office has the same colour in every panel; touching regions never share one.
+    """
+    from matplotlib.patches import Patch
+
     count = len(runs)
     columns = columns or min(count, 4)
     rows = -(-count // columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(3.2 * columns, 5.2 * rows), layout="constrained", squeeze=False
+        rows,
+        columns,
+        figsize=(3.2 * columns, 5.2 * rows + 1.2),
+        layout="constrained",
+        squeeze=False,
     )
     flat = list(axes.ravel())
-    points = pd.concat([run.candidates.geometry for run in runs])
-    points = points[~points.index.duplicated()]
-    colours = region_colours([o for run in runs for o in run.solution.offices], points)
+    colours = region_colours(runs)
     for ax, run in zip(flat, runs, strict=False):
         plot_solution(
             run,
             ax=ax,
-            title=textwrap.fill(run.scenario.name, 28),
+            title=textwrap.fill(run.scenario.title(), 28),
             legend=False,
             colours=colours,
             scale=0.4,
@@ -511,4 +641,20 @@ def plot_comparison(runs: list, *, columns: int | None = None) -> tuple[Figure, 
         ax.title.set_fontsize(9)
     for ax in flat[count:]:
         ax.set_axis_off()
+    names: dict[str, str] = {}
+    for run in runs:
+        names.update({o: run.solution.site_names.get(o, o) for o in run.solution.offices})
+    points = pd.concat([run.candidates.geometry for run in runs])
+    points = points[~points.index.duplicated()]
+    ordered = sorted(names, key=lambda o: -points[o].y)
+    handles = [
+        Patch(facecolor=colours[o], alpha=0.6, edgecolor="#555555", label=names[o]) for o in ordered
+    ]
+    fig.legend(
+        handles=handles,
+        loc="outside lower center",
+        ncols=min(len(handles), 6),
+        fontsize=7.5,
+        frameon=False,
+    )
     return fig, flat[:count]

@@ -7,7 +7,6 @@ each. A failed run leaves no half result and does not touch earlier files.
 
 from __future__ import annotations
 
-import io
 import json
 import platform
 import shutil
@@ -22,8 +21,18 @@ from shapely.geometry import LineString
 
 from siting.pipeline import Run
 from siting.report.html import render_report
-from siting.report.maps import plot_solution
-from siting.report.tables import assignments_table, offices_table
+from siting.report.labels import Labels
+from siting.report.maps import figure_bytes, plot_solution
+from siting.report.tables import (
+    assignments_table,
+    counties_table,
+    objective_parts,
+    offices_table,
+    provenance,
+    resolved_settings,
+)
+from siting.report.why import ForcedTown, forced_references, forced_table
+from siting.report.workbook import write_workbook
 
 
 def _versions() -> dict[str, str]:
@@ -36,23 +45,32 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def summary(run: Run) -> dict:
-    """What ``summary.json`` holds."""
+def summary(run: Run, forced: list[ForcedTown] | None = None) -> dict:
+    """What ``summary.json`` holds: provenance, resolved settings, results, by name."""
     solution = run.solution
+    names = solution.site_names
     return {
         "scenario": run.scenario.name,
+        "title": run.scenario.title(),
+        "scenario_file": run.scenario.source,
+        "overrides": list(run.scenario.overrides),
         "scenario_hash": run.scenario.digest(),
+        "provenance": provenance(run),
+        "settings": resolved_settings(run),
         "objective": solution.objective,
-        "objective_parts": solution.parts,
+        "objective_parts": dict(objective_parts(run)),
         "status": solution.status,
+        "optimality": Labels("en").optimality(solution.status, solution.gap),
         "gap": solution.gap,
         "solver": solution.solver,
-        "offices": [
-            {"site_id": o, "name": solution.site_names.get(o, o)} for o in solution.offices
-        ],
+        "offices": [{"office_id": o, "name": names.get(o, o)} for o in solution.offices],
         "kpis": solution.kpis(),
         "criteria_prices": solution.criteria_prices,
-        "office_values": solution.office_values,
+        "office_values": [
+            {"office_id": o, "name": names.get(o, o), "closed_objective": v}
+            for o, v in solution.office_values.items()
+        ],
+        "reference": _records(forced_table(run, forced)) if forced else [],
         "seconds": {**run.seconds, **{f"solver_{k}": v for k, v in solution.seconds.items()}},
         "travel": run.scenario.travel.model_dump(mode="json"),
         "organizers": {
@@ -78,32 +96,37 @@ def summary(run: Run) -> dict:
 
 
 def regions_layers(run: Run) -> dict[str, gpd.GeoDataFrame]:
-    """The GeoPackage layers: counties, organizers, offices, assignment lines."""
-    atlas, solution = run.atlas, run.solution
-    assignment = solution.assignment
-    organizers = atlas.organizers.loc[assignment.index, ["name", "county_id", "geometry"]].join(
-        assignment[["office", "minutes", "weight"]]
+    """The GeoPackage layers: counties, organizers, offices, assignment lines.
+
+    The names and rounding of the CSV tables: ``office_id``, ``office_name``,
+    ``travel_minutes`` to one decimal.
+    """
+    atlas = run.atlas
+    assignments = assignments_table(run)
+    organizers = gpd.GeoDataFrame(
+        assignments,
+        geometry=atlas.organizers.geometry.reindex(assignments.index),
+        crs=atlas.crs,
     )
-    counties = atlas.counties[["name", "geometry"]].copy()
-    counties["office"] = solution.office_by("county_id")
-    counties["offices"] = assignment.groupby("county_id")["office"].agg(
-        lambda s: ",".join(sorted(set(s)))
+    counties = atlas.counties[["geometry"]].join(counties_table(run), how="left")
+    counties.index.name = "county_id"
+    offices_ = offices_table(run)
+    offices = gpd.GeoDataFrame(
+        offices_, geometry=run.candidates.geometry.reindex(offices_.index), crs=atlas.crs
     )
-    counties["office_name"] = counties["office"].map(solution.site_names)
-    offices = run.candidates.loc[list(solution.offices), ["geometry"]].join(offices_table(run))
     points = run.candidates.geometry
     lines = gpd.GeoDataFrame(
-        assignment[["office", "minutes"]],
+        assignments[["organizer_name", "office_name", "travel_minutes", "office_id"]],
         geometry=[
             LineString([o, points[s]])
-            for o, s in zip(organizers.geometry, assignment["office"], strict=True)
+            for o, s in zip(organizers.geometry, assignments["office_id"], strict=True)
         ],
         crs=atlas.crs,
     )
     return {
-        "counties": counties.reset_index(),
+        "counties": gpd.GeoDataFrame(counties, geometry="geometry", crs=atlas.crs).reset_index(),
         "organizers": organizers.reset_index(),
-        "offices": gpd.GeoDataFrame(offices, geometry="geometry", crs=atlas.crs).reset_index(),
+        "offices": offices.reset_index(),
         "assignment_lines": lines.reset_index(),
     }
 
@@ -111,8 +134,10 @@ def regions_layers(run: Run) -> dict[str, gpd.GeoDataFrame]:
 def write_outputs(run: Run, out: str | Path, formats: list[str] | None = None) -> list[Path]:
     """Write the run's files into ``out``; return their paths.
 
-    Files: ``offices.csv``, ``assignments.csv`` (csv), ``regions.gpkg`` (gpkg),
-    ``map.png``/``map.svg``/``map.pdf``, ``report.html`` (html), ``summary.json`` (json).
+    Files: ``offices.csv``, ``assignments.csv`` (csv), ``results.xlsx`` (xlsx),
+    ``regions.gpkg`` (gpkg), ``map.png``/``map.svg``/``map.pdf``, ``report.html``
+    (html), ``summary.json`` (json). With a ``reference`` in the scenario, each
+    reference town is forced in once (one solve each) for the report.
     """
     formats = list(formats or run.scenario.outputs.formats)
     out = Path(out)
@@ -120,33 +145,36 @@ def write_outputs(run: Run, out: str | Path, formats: list[str] | None = None) -
     staging = Path(tempfile.mkdtemp(prefix=".siting-staging-", dir=out))
     try:
         written = []
+        forced = forced_references(run) if run.scenario.reference else None
         if "csv" in formats:
-            offices_table(run).to_csv(staging / "offices.csv")
+            offices = offices_table(run).reset_index()
+            offices = offices[["name", *[c for c in offices.columns if c != "name"]]]
+            offices.to_csv(staging / "offices.csv", index=False)
             assignments_table(run).to_csv(staging / "assignments.csv")
             written += ["offices.csv", "assignments.csv"]
+        if "xlsx" in formats:
+            write_workbook(run, staging / "results.xlsx", forced)
+            written.append("results.xlsx")
         if "gpkg" in formats:
             target = staging / "regions.gpkg"
             for layer, frame in regions_layers(run).items():
                 frame.to_file(target, layer=layer, driver="GPKG")
             written.append("regions.gpkg")
         fig, _ = plot_solution(run)
-        png = io.BytesIO()
-        fig.savefig(png, format="png", dpi=run.scenario.outputs.dpi)
+        png = figure_bytes(fig, "png", dpi=run.scenario.outputs.dpi)
         for suffix in ("png", "svg", "pdf"):
             if suffix in formats:
-                if suffix == "png":
-                    (staging / "map.png").write_bytes(png.getvalue())
-                else:
-                    fig.savefig(staging / f"map.{suffix}", format=suffix)
+                data = png if suffix == "png" else figure_bytes(fig, suffix)
+                (staging / f"map.{suffix}").write_bytes(data)
                 written.append(f"map.{suffix}")
         plt.close(fig)
         if "html" in formats:
             (staging / "report.html").write_text(
-                render_report(run, png.getvalue()), encoding="utf-8"
+                render_report(run, png, forced=forced), encoding="utf-8"
             )
             written.append("report.html")
         if "json" in formats:
-            text = json.dumps(summary(run), indent=2, ensure_ascii=False, default=_plain)
+            text = json.dumps(summary(run, forced), indent=2, ensure_ascii=False, default=_plain)
             (staging / "summary.json").write_text(text, encoding="utf-8")
             written.append("summary.json")
         paths = []
@@ -156,6 +184,11 @@ def write_outputs(run: Run, out: str | Path, formats: list[str] | None = None) -
         return paths
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts, missing values as None (JSON null, never NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def _plain(value):

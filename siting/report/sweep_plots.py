@@ -78,29 +78,66 @@ def plot_choice_map(
         ax=ax, facecolor=COLOURS["land"], edgecolor=COLOURS["municipality_edge"], linewidth=0.3
     )
     atlas.counties.boundary.plot(ax=ax, color=COLOURS["county_edge"], linewidth=0.8)
+    placed = []
     for _, row in frequency.iterrows():
         point = atlas.localities.geometry[atlas.locality_id(row["office"])]
+        size = 30 + 600 * row["share"]  # points squared
         ax.scatter(
-            point.x,
-            point.y,
-            s=30 + 600 * row["share"],
-            color="#D55E00",
-            alpha=0.65,
-            edgecolor="black",
-            zorder=4,
+            point.x, point.y, s=size, color="#D55E00", alpha=0.65, edgecolor="black", zorder=4
         )
-        ax.annotate(
-            f"{row['office']} {row['share']:.0%}",
-            (point.x, point.y),
-            xytext=(6, 4),
-            textcoords="offset points",
-            fontsize=8,
-            zorder=5,
-        )
+        placed.append((point, size, f"{row['office']} {row['share']:.0%}"))
+    _label_clear_of_circles(ax, placed)
     north_arrow(ax, x=0.93, y=0.55)
     ax.set_title(title or "How often each town is chosen", fontsize=11)
     ax.set_axis_off()
     return fig, ax
+
+
+def _label_clear_of_circles(ax: Axes, placed: list) -> None:
+    """Label each circle beside it where the label overlaps no circle and no earlier label.
+
+    Tries right, left, above, below, then further out; big circles are labelled first.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    fig.canvas.draw()  # fix the limits: display coordinates are final from here
+    renderer = fig.canvas.get_renderer()
+    points_px = fig.dpi / 72
+    circles = []
+    for point, size, _ in placed:
+        x, y = ax.transData.transform((point.x, point.y))
+        r = np.sqrt(size) / 2 * points_px
+        circles.append(Bbox.from_extents(x - r, y - r, x + r, y + r))
+    taken: list[Bbox] = []
+    for k in sorted(range(len(placed)), key=lambda k: -placed[k][1]):
+        point, size, text = placed[k]
+        r = np.sqrt(size) / 2 + 3
+        options = [((r * f, 0), ha, "center") for f in (1, 2.5) for ha in ("left", "right")] + [
+            ((0, r), "center", "bottom"),
+            ((0, -r), "center", "top"),
+        ]
+        label = None
+        for (dx, dy), ha, va in options:
+            dx = dx if ha != "right" else -dx
+            if label is not None:
+                label.remove()
+            label = ax.annotate(
+                text,
+                (point.x, point.y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                ha=ha,
+                va=va,
+                fontsize=8,
+                zorder=5,
+                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+            box = label.get_window_extent(renderer)
+            clear = not any(box.overlaps(c) for j, c in enumerate(circles) if j != k)
+            if clear and not any(box.overlaps(t) for t in taken):
+                break
+        taken.append(label.get_window_extent(renderer))
 
 
 @plain_text
