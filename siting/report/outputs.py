@@ -1,17 +1,19 @@
 """Write a run's files: CSV, GeoPackage, maps, HTML report, summary JSON.
 
-Everything is first written into a staging folder inside the output folder;
-only when every file is complete are they moved into place, one atomic rename
-each. A failed run leaves no half result and does not touch earlier files.
+An output folder holds exactly one run (see :mod:`siting._io`): the run is
+written whole into a staging folder beside it, then swapped in with one atomic
+rename, replacing the previous run whole. A failed or killed run leaves no half
+result and does not touch earlier files; a folder holding files that are not a
+siting run is refused. Call :func:`check_out_dir` before solving to learn of a
+bad folder before the solve rather than after it.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import platform
-import shutil
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -20,10 +22,15 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from shapely.geometry import LineString
 
+from siting._io import check_out_dir, publish_run
 from siting.pipeline import Run
 from siting.report.html import render_report
 from siting.report.maps import plot_solution
-from siting.report.tables import assignments_table, offices_table
+from siting.report.tables import assignments_table, offices_table, write_csv
+
+__all__ = ["check_out_dir", "regions_layers", "summary", "write_outputs"]
+
+log = logging.getLogger(__name__)
 
 
 def _versions() -> dict[str, str]:
@@ -94,53 +101,75 @@ def regions_layers(run: Run) -> dict[str, gpd.GeoDataFrame]:
 
 
 def write_outputs(run: Run, out: str | Path, formats: list[str] | None = None) -> list[Path]:
-    """Write the run's files into ``out``; return their paths.
+    """Write the run's files into folder ``out``, replacing the previous run whole.
 
     Files: ``offices.csv``, ``assignments.csv`` (csv), ``regions.gpkg`` (gpkg),
-    ``map.png``/``map.svg``/``map.pdf``, ``report.html`` (html), ``summary.json`` (json).
+    ``map.png``/``map.svg``/``map.pdf``, ``report.html`` (html), ``summary.json``
+    (json), and the manifest ``.siting-run.json`` (what the run wrote).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    siting.errors.OutputError
+        ``out`` is a file, holds files that are not a siting run, cannot be
+        written, or the disk fills up; the folder is then left as it was.
+
     """
     formats = list(formats or run.scenario.outputs.formats)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".siting-staging-", dir=out))
+    paths, replaced = publish_run(
+        out,
+        lambda staging: _write_files(run, staging, formats),
+        kind="solve",
+        scenarios=[run.scenario.name],
+    )
+    if replaced:
+        log.info("replaced the previous run in %s: %s", out, ", ".join(p.name for p in replaced))
+    return paths
+
+
+def _write_files(run: Run, folder: Path, formats: list[str]) -> list[str]:
+    """Write the run's files into ``folder``; return their names."""
+    written = []
+    if "csv" in formats:
+        write_csv(offices_table(run), folder / "offices.csv")
+        write_csv(assignments_table(run), folder / "assignments.csv")
+        written += ["offices.csv", "assignments.csv"]
+    if "gpkg" in formats:
+        target = folder / "regions.gpkg"
+        for layer, frame in regions_layers(run).items():
+            frame.to_file(target, layer=layer, driver="GPKG")
+        written.append("regions.gpkg")
+    if not {"png", "svg", "pdf", "html"} & set(formats):
+        return _write_json(run, folder, formats, written)
+    fig, _ = plot_solution(run)
     try:
-        written = []
-        if "csv" in formats:
-            offices_table(run).to_csv(staging / "offices.csv")
-            assignments_table(run).to_csv(staging / "assignments.csv")
-            written += ["offices.csv", "assignments.csv"]
-        if "gpkg" in formats:
-            target = staging / "regions.gpkg"
-            for layer, frame in regions_layers(run).items():
-                frame.to_file(target, layer=layer, driver="GPKG")
-            written.append("regions.gpkg")
-        fig, _ = plot_solution(run)
         png = io.BytesIO()
         fig.savefig(png, format="png", dpi=run.scenario.outputs.dpi)
         for suffix in ("png", "svg", "pdf"):
             if suffix in formats:
                 if suffix == "png":
-                    (staging / "map.png").write_bytes(png.getvalue())
+                    (folder / "map.png").write_bytes(png.getvalue())
                 else:
-                    fig.savefig(staging / f"map.{suffix}", format=suffix)
+                    fig.savefig(folder / f"map.{suffix}", format=suffix)
                 written.append(f"map.{suffix}")
-        plt.close(fig)
-        if "html" in formats:
-            (staging / "report.html").write_text(
-                render_report(run, png.getvalue()), encoding="utf-8"
-            )
-            written.append("report.html")
-        if "json" in formats:
-            text = json.dumps(summary(run), indent=2, ensure_ascii=False, default=_plain)
-            (staging / "summary.json").write_text(text, encoding="utf-8")
-            written.append("summary.json")
-        paths = []
-        for name in written:  # every file is complete: move each into place
-            (staging / name).replace(out / name)
-            paths.append(out / name)
-        return paths
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        plt.close(fig)
+    if "html" in formats:
+        (folder / "report.html").write_text(render_report(run, png.getvalue()), encoding="utf-8")
+        written.append("report.html")
+    return _write_json(run, folder, formats, written)
+
+
+def _write_json(run: Run, folder: Path, formats: list[str], written: list[str]) -> list[str]:
+    if "json" in formats:
+        text = json.dumps(summary(run), indent=2, ensure_ascii=False, default=_plain)
+        (folder / "summary.json").write_text(text, encoding="utf-8")
+        written.append("summary.json")
+    return written
 
 
 def _plain(value):

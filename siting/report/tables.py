@@ -1,11 +1,55 @@
-"""Tables of a solved run: offices, assignments, comparisons."""
+"""Tables of a solved run: offices, assignments, comparisons; CSV writing made safe."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from siting.pipeline import Run
+
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """``value``, with a text that a spreadsheet would read as a formula made plain text.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+    a leading single quote (OWASP's advice against CSV injection): an organizer
+    named ``=HYPERLINK(...)`` stays a name. Numbers and other values pass unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`csv_safe` applied to every text cell and index label."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if _is_text(frame[column].dtype):
+            frame[column] = frame[column].map(csv_safe)
+    if isinstance(frame.index, pd.MultiIndex):
+        frame.index = frame.index.map(lambda labels: tuple(csv_safe(v) for v in labels))
+    elif _is_text(frame.index.dtype):
+        frame.index = frame.index.map(csv_safe)
+    return frame
+
+
+def _is_text(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = True) -> Path:
+    """Write ``frame`` as UTF-8 CSV with formula-like text escaped (:func:`csv_safe`).
+
+    Every CSV siting writes goes through here.
+    """
+    csv_safe_frame(frame).to_csv(path, index=index)
+    return Path(path)
 
 
 def offices_table(run: Run) -> pd.DataFrame:
