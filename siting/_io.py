@@ -21,9 +21,9 @@ import os
 import secrets
 import shutil
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from siting.errors import OutputError
 
@@ -74,6 +74,23 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """``value``, with a text that a spreadsheet would read as a formula made plain text.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
+    a leading single quote (OWASP's advice against CSV injection): an organizer
+    named ``=HYPERLINK(...)`` stays a name. Numbers and other values pass unchanged.
+    Every CSV cell siting writes goes through here.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def describe_os_error(exc: OSError) -> str:
@@ -298,7 +315,6 @@ def _manifest_text(files: list[str], kind: str, scenarios: list[str]) -> str:
             "kind": kind,
             "scenarios": scenarios,
             "files": files,
-            "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "siting": __version__,
         },
         indent=2,

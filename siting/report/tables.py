@@ -8,22 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from siting._io import csv_safe
 from siting.pipeline import Run
-
-#: A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """``value``, with a text that a spreadsheet would read as a formula made plain text.
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets
-    a leading single quote (OWASP's advice against CSV injection): an organizer
-    named ``=HYPERLINK(...)`` stays a name. Numbers and other values pass unchanged.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
