@@ -278,3 +278,17 @@ def test_sweep_command_refuses_bad_input_without_traceback(tmp_path):
     for done in (backwards, other):
         assert "Traceback" not in done.stdout + done.stderr
     assert not (tmp_path / "a").exists() or not list((tmp_path / "a").iterdir())
+
+
+def test_sweep_plots_replace_links_never_write_through(tmp_path, sweden):
+    from siting.report.sweep_plots import write_sweep_plots
+
+    table = sweep(SCENARIO, {"travel.rail.speed_factor": [0.8, 1.2]}, workers=1)
+    target = tmp_path / "precious.png"
+    target.write_bytes(b"not a plot")
+    (tmp_path / "tradeoff.png").symlink_to(target)
+    paths = write_sweep_plots(table, ["travel.rail.speed_factor"], sweden, tmp_path, dpi=50)
+    assert [p.name for p in paths] == ["tradeoff.png", "tornado.png", "choices.png"]
+    assert target.read_bytes() == b"not a plot"
+    assert not (tmp_path / "tradeoff.png").is_symlink()
+    assert (tmp_path / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
