@@ -372,6 +372,7 @@ def publish_run(
 
 def _publish(out: Path, write, *, kind: str, scenarios: list[str]) -> list[Path]:
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         staging = _new_hidden_folder(out.parent, STAGING_PREFIX, out.name) if out.name else None
     except OSError:
         staging = None  # the parent is not writable: stage inside the folder itself

@@ -79,6 +79,7 @@ def test_solve_writes_every_output(tmp_path):
     assert result.exit_code == 0, result.output
     assert "Solna" in result.output and "wrote 8 files" in result.output
     assert {p.name for p in out.iterdir()} == {
+        ".siting-run.json",
         "offices.csv",
         "assignments.csv",
         "regions.gpkg",
@@ -106,7 +107,7 @@ def test_solve_with_override(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kpis"]["offices"] == 3
-    assert [p.name for p in out.iterdir()] == ["summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".siting-run.json", "summary.json"]
 
 
 def test_validate_reports_each_file(tmp_path, capsys, monkeypatch):

@@ -161,6 +161,19 @@ def test_second_run_replaces_the_first_whole(tmp_path, two_runs):
     assert leftovers(out) == []
 
 
+def test_new_nested_folder_is_swapped_in_whole(tmp_path, two_runs, monkeypatch):
+    out = tmp_path / "a" / "b" / "out"
+    monkeypatch.setattr(io_module, "_publish_in_place", None)  # must not be needed
+    write_outputs(two_runs[0], out, FAST)
+    assert sorted(p.name for p in out.iterdir()) == [
+        MANIFEST,
+        "assignments.csv",
+        "offices.csv",
+        "summary.json",
+    ]
+    assert leftovers(out) == []
+
+
 def test_user_files_are_never_deleted(tmp_path, two_runs):
     out = tmp_path / "out"
     write_outputs(two_runs[0], out, FAST)
