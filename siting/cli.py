@@ -169,8 +169,9 @@ def solve(
     ] = False,
 ) -> None:
     """Solve a scenario and write offices.csv, assignments.csv, regions.gpkg, maps, report."""
-    from siting.report.outputs import write_outputs
+    from siting.report.outputs import check_out_dir, write_outputs
 
+    _announce_replaced(out, check_out_dir(out))  # a bad --out is refused before the solve
     result = _run(scenario, overrides, prices=prices, office_values=office_values)
     _print_solution(result)
     with console.status("writing outputs ...", spinner="dots"):
@@ -212,15 +213,17 @@ def compare(
     overrides: SetOption = None,
 ) -> None:
     """Solve several scenarios; write comparison.csv, maps side by side, and who changes office."""
-    from siting.report.compare import write_comparison
+    from siting.report.compare import comparison_table, write_comparison
+    from siting.report.outputs import check_out_dir
 
+    _announce_replaced(out, check_out_dir(out))
     runs = [_run(path, overrides) for path in scenarios]
     with console.status("writing comparison ...", spinner="dots"):
         paths = write_comparison(runs, out)
     table = Table(title="Comparison")
     import pandas as pd
 
-    frame = pd.read_csv(out / "comparison.csv")
+    frame = comparison_table(runs)  # the CSV's text is escaped for spreadsheets
     prices = [c for c in frame.columns if c.startswith("price_")]
     fixed = ["fixed_cost_sek"] if "fixed_cost_sek" in frame.columns else []
     columns = ["scenario", "offices", "mean min", "max min", "within 3 h", "travel min"]
@@ -258,11 +261,10 @@ def sweep_command(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
 ) -> None:
     """Solve a scenario over a grid of overrides; sweep.csv grows row by row and resumes."""
-    import matplotlib.pyplot as plt
-
-    from siting.report.sweep_plots import plot_choice_map, plot_tornado, plot_tradeoff
+    from siting.errors import OutputError, ScenarioError
+    from siting.report.sweep_plots import write_sweep_plots
     from siting.scenario import load_scenario
-    from siting.sweep import choice_frequency, parse_values
+    from siting.sweep import parse_values
     from siting.sweep import sweep as run_sweep
 
     grid = {}
@@ -270,11 +272,15 @@ def sweep_command(
         if "=" not in item:
             raise typer.BadParameter(f"{item!r}: write field=values", param_hint="--vary")
         field, values = item.split("=", 1)
-        grid[field.strip()] = parse_values(values)
+        try:
+            grid[field.strip()] = parse_values(values)
+        except ScenarioError as exc:
+            raise ScenarioError(f"--vary {field.strip()}: {exc}") from None
     if executor not in ("local", "dask"):
         raise typer.BadParameter("local or dask", param_hint="--executor")
     loaded = load_scenario(scenario)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file, not a folder: choose another --out")
     table = run_sweep(
         loaded,
         grid,
@@ -284,20 +290,21 @@ def sweep_command(
         scheduler=scheduler,
         progress=True,
     )
-    errors = int((table["status"] == "error").sum())
-    console.print(f"{len(table)} runs in {out / 'sweep.csv'} ({errors} failed)")
-    if len(table) > errors:
+    counts = table.attrs["counts"]
+    console.print(
+        f"{counts['run']} run, {counts['skipped']} skipped (already done), "
+        f"{counts['failed']} failed; {len(table)} rows in {out / 'sweep.csv'}"
+    )
+    if len(table) > int((table["status"] == "error").sum()):
         from siting.pipeline import load_scenario_atlas
 
-        figures = {
-            "tradeoff.png": plot_tradeoff(table)[0],
-            "tornado.png": plot_tornado(table, list(grid))[0],
-            "choices.png": plot_choice_map(load_scenario_atlas(loaded), choice_frequency(table))[0],
-        }
-        for name, fig in figures.items():
-            fig.savefig(out / name, dpi=150)
-            plt.close(fig)
-        console.print(f"plots: {', '.join(figures)}")
+        paths = write_sweep_plots(table, list(grid), load_scenario_atlas(loaded), out)
+        console.print(f"plots: {', '.join(p.name for p in paths)}")
+
+
+def _announce_replaced(out: Path, replaced: list[Path]) -> None:
+    if replaced:
+        console.print(f"replacing the previous run in {out}: {', '.join(p.name for p in replaced)}")
 
 
 data_app = typer.Typer(help="Download or rebuild input data.", no_args_is_help=True)

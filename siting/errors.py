@@ -66,3 +66,12 @@ class InfeasibleError(SitingError, RuntimeError):
         super().__init__(message)
         self.conflict = conflict
         self.restoring = restoring
+
+
+class OutputError(SitingError, OSError):
+    """Output files cannot be written where asked.
+
+    The folder is a file, holds files that are not siting's, cannot be written
+    (read-only, no permission, a system folder), or the disk is full. Earlier
+    results are left as they were.
+    """

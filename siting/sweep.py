@@ -7,7 +7,11 @@ processes (:mod:`concurrent.futures`) or to a Dask cluster in chains of
 neighbouring grid points, each run warm-started from the previous run's offices;
 travel matrices are shared through the on-disk matrix cache, so runs that do not
 change them do not recompute them. With ``out``, rows are appended to a CSV as they finish and
-runs already in it are skipped: an interrupted sweep resumes.
+runs already in it are skipped: an interrupted sweep resumes. A record beside the CSV
+(``sweep.json`` beside ``sweep.csv``) names the scenario and the varied fields, so a
+sweep of another scenario or other fields is refused rather than appended to
+misaligned columns; a row cut short (a full disk, a killed process) is dropped and its
+run done again.
 
 Monte Carlo robustness is a sweep over ``travel.perturbation.seed`` with a
 fixed ``travel.perturbation.fraction`` (see :func:`robustness`).
@@ -15,24 +19,30 @@ fixed ``travel.perturbation.fraction`` (see :func:`robustness`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
+import io
 import itertools
 import json
 import logging
 import os
+import re
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from siting.errors import ScenarioError, SitingError
+from siting._io import atomic_path, csv_safe, describe_os_error
+from siting.errors import OutputError, ScenarioError, SitingError
 from siting.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 
 log = logging.getLogger(__name__)
+
+_RUN_ID = re.compile(r"[0-9a-f]{12}")
 
 #: Columns of every row besides the varied parameters.
 RESULT_COLUMNS = [
@@ -56,13 +66,40 @@ RESULT_COLUMNS = [
 
 
 def parse_values(text: str) -> list[Any]:
-    """``"3..12"`` -> 3 to 12; ``"0.8,1,1.2"`` -> a list; values read as YAML scalars."""
+    """``"3..12"`` -> 3 to 12; ``"0.8,1,1.2"`` -> a list; values read as YAML scalars.
+
+    Raises
+    ------
+    siting.errors.ScenarioError
+        A range that is not two whole numbers, runs backwards (``12..3``), or
+        text with no value.
+
+    """
     import yaml
 
+    text = text.strip()
     if ".." in text and "," not in text:
-        low, high = (int(part) for part in text.split("..", 1))
+        low_text, high_text = text.split("..", 1)
+        try:
+            low, high = int(low_text), int(high_text)
+        except ValueError:
+            raise ScenarioError(
+                f"{text!r}: a range is two whole numbers LOW..HIGH, e.g. 3..12; "
+                "list other values with commas, e.g. 0.8,1,1.2"
+            ) from None
+        if low > high:
+            raise ScenarioError(
+                f"{text!r}: the range runs backwards and holds no value; write {high}..{low}"
+            )
         return list(range(low, high + 1))
-    return [yaml.safe_load(part.strip()) for part in text.split(",") if part.strip()]
+    try:
+        values = [yaml.safe_load(part.strip()) for part in text.split(",") if part.strip()]
+    except yaml.YAMLError as exc:
+        problem = str(exc).splitlines()[0]
+        raise ScenarioError(f"{text!r}: not a list of values ({problem})") from None
+    if not values:
+        raise ScenarioError(f"{text!r}: no values; write a range 3..12 or a list 0.8,1,1.2")
+    return values
 
 
 def expand_grid(grid: dict[str, Iterable[Any]] | list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,19 +119,9 @@ def run_id(overrides: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-#: Runs per chain: neighbours in grid order solved one after another by one worker,
-#: each warm-started from the previous run's offices.
+#: Runs per chain: neighbours in grid order solved one after another, each
+#: warm-started from the previous run's offices.
 CHAIN = 5
-
-
-def _solve_chain(scenario_json: dict, chain: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Solve neighbouring runs in order, each starting from the previous run's offices."""
-    rows, previous = [], None
-    for overrides in chain:
-        row = _solve_one(scenario_json, overrides, start_offices=previous)
-        previous = row.pop("_office_ids", None) or previous
-        rows.append(row)
-    return rows
 
 
 def _solve_one(
@@ -133,14 +160,102 @@ def _declared_criteria(scenario: Scenario) -> list[str]:
     return list(spec.criteria)
 
 
-def _done(out: Path | None) -> set[str]:
-    if out is None or not out.is_file():
-        return set()
+def _record_path(out: Path) -> Path:
+    """The sweep's record beside its table: ``sweep.json`` beside ``sweep.csv``."""
+    record = out.with_suffix(".json")
+    return record if record != out else out.with_name(out.name + ".sweep.json")
+
+
+def _check_table_path(out: Path) -> None:
+    if out.is_symlink():
+        raise OutputError(
+            f"{out} is a symbolic link; siting does not write through links: "
+            "remove the link or choose another output"
+        )
+    if out.exists() and not out.is_file():
+        raise OutputError(f"{out} is a folder, not a file: choose another output")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"{out}: {folder} is a file, so nothing can be written inside it")
+
+
+def _read_record(path: Path) -> dict | None:
+    if not path.is_file():
+        return None
     try:
-        table = pd.read_csv(out, usecols=["run_id", "status"], dtype=str, on_bad_lines="skip")
-    except (ValueError, pd.errors.EmptyDataError):
-        return set()
-    return set(table.loc[table["status"] != "error", "run_id"])
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _check_same_sweep(out: Path, record: dict | None, scenario: Scenario, columns: list[str]):
+    """Refuse to append to a table of another scenario or other varied fields."""
+    fix = (
+        f"use another output (--out), or delete {out.name} and {_record_path(out).name} "
+        "to start afresh"
+    )
+    if record is not None:
+        if record.get("scenario_hash") != scenario.digest():
+            raise OutputError(
+                f"{out} holds a sweep of another scenario ({record.get('scenario')!r}, "
+                f"hash {record.get('scenario_hash')}; this one: {scenario.name!r}, "
+                f"hash {scenario.digest()}): {fix}"
+            )
+        if record.get("columns") != columns:
+            results = {*RESULT_COLUMNS, *(f"{n}_met" for n in _declared_criteria(scenario))}
+            theirs = [c for c in record.get("columns") or [] if c not in results]
+            ours = [c for c in columns if c not in results]
+            raise OutputError(
+                f"{out} holds a sweep that varied {', '.join(theirs) or 'nothing'}; this one "
+                f"varies {', '.join(ours)}: {fix}"
+            )
+        return
+    header = _header(out)
+    if header is not None and header != columns:  # a table written before records existed
+        raise OutputError(
+            f"{out} holds other columns ({', '.join(header[:6])}...) than this sweep's: {fix}"
+        )
+
+
+def _header(out: Path) -> list[str] | None:
+    if not out.is_file():
+        return None
+    with out.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return next(csv.reader(handle), None)
+
+
+def _complete_rows(out: Path, columns: list[str]) -> list[dict[str, str]]:
+    """The complete rows of a sweep table; a torn row is dropped from the file.
+
+    A row is complete when it ends with a line break, has every column and a run
+    id. Rows cut short (a full disk, a killed process) are removed by rewriting
+    the table without them, so that their runs are done again.
+    """
+    if not out.is_file():
+        return []
+    text = out.read_bytes().decode("utf-8", errors="replace")
+    records = list(csv.reader(io.StringIO(text)))
+    if not records:
+        return []
+    torn = 0
+    if not text.endswith(("\n", "\r")):
+        records, torn = records[:-1], 1  # the last line was cut short
+    rows = []
+    for fields in records[1:]:
+        if len(fields) == len(columns) and _RUN_ID.fullmatch(fields[columns.index("run_id")]):
+            rows.append(dict(zip(columns, fields, strict=True)))
+        else:
+            torn += 1
+    if torn:
+        log.warning("%s: %d row(s) cut short were dropped; their runs are done again", out, torn)
+        with atomic_path(out) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+    return rows
 
 
 class _RowWriter:
@@ -157,7 +272,7 @@ class _RowWriter:
             self._sync()
 
     def write(self, row: dict[str, Any]) -> None:
-        self.writer.writerow(row)
+        self.writer.writerow({key: csv_safe(value) for key, value in row.items()})
         self._sync()
 
     def _sync(self) -> None:
@@ -165,39 +280,71 @@ class _RowWriter:
         os.fsync(self.handle.fileno())
 
     def close(self) -> None:
-        self.handle.close()
+        with contextlib.suppress(OSError):  # a failed write was reported; its row is redone
+            self.handle.close()
 
 
 def _chains(tasks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [tasks[k : k + CHAIN] for k in range(0, len(tasks), CHAIN)]
 
 
+def _chained(chains, submit, first_done) -> Iterator[dict[str, Any]]:
+    """Run chains of tasks, each task once its predecessor in the chain is done.
+
+    ``submit(overrides, start_offices)`` returns a future; ``first_done(futures)``
+    the futures among them that are done. Yields each row as soon as its run ends.
+    """
+    pending = {submit(chain[0], None): (chain, 0, None) for chain in chains if chain}
+    try:
+        while pending:
+            for future in first_done(list(pending)):
+                chain, position, previous = pending.pop(future)
+                row = future.result()
+                previous = row.pop("_office_ids", None) or previous
+                if position + 1 < len(chain):
+                    follow = submit(chain[position + 1], previous)
+                    pending[follow] = (chain, position + 1, previous)
+                yield row
+    finally:
+        for future in pending:
+            future.cancel()
+
+
 def _local(tasks, scenario_json, workers) -> Iterator[dict[str, Any]]:
+    chains = _chains(tasks)
     if workers <= 1:
-        for chain in _chains(tasks):
-            yield from _solve_chain(scenario_json, chain)
+        for chain in chains:
+            previous = None
+            for overrides in chain:
+                row = _solve_one(scenario_json, overrides, start_offices=previous)
+                previous = row.pop("_office_ids", None) or previous
+                yield row
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_solve_chain, scenario_json, c) for c in _chains(tasks)]
-        for future in as_completed(futures):
-            yield from future.result()
+        yield from _chained(
+            chains,
+            lambda overrides, start: pool.submit(_solve_one, scenario_json, overrides, start),
+            lambda futures: wait(futures, return_when=FIRST_COMPLETED).done,
+        )
 
 
 def _dask(tasks, scenario_json, scheduler) -> Iterator[dict[str, Any]]:
     try:
         from distributed import Client
-        from distributed import as_completed as dask_completed
+        from distributed import wait as dask_wait
     except ImportError:
         raise ScenarioError(
             "executor dask needs the dask extra: pip install 'siting[dask]'"
         ) from None
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        futures = [
-            client.submit(_solve_chain, scenario_json, c, pure=False) for c in _chains(tasks)
-        ]
-        for future in dask_completed(futures):
-            yield from future.result()
+        yield from _chained(
+            _chains(tasks),
+            lambda overrides, start: client.submit(
+                _solve_one, scenario_json, overrides, start, pure=False
+            ),
+            lambda futures: dask_wait(futures, return_when="FIRST_COMPLETED").done,
+        )
     finally:
         if not isinstance(scheduler, Client):
             client.close()
@@ -212,6 +359,7 @@ def sweep(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool = False,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> pd.DataFrame:
     """Solve a scenario for every combination of overrides; one row per run.
 
@@ -223,6 +371,8 @@ def sweep(
         ``{"field.path": values, ...}`` (every combination) or a list of override dicts.
     out
         A CSV file: rows are appended as runs finish; runs already in it are skipped.
+        Its record (``sweep.json`` beside ``sweep.csv``) names the scenario and the
+        varied fields; a different scenario or other varied fields are refused.
     executor
         ``"local"`` (processes on this machine) or ``"dask"``.
     workers
@@ -230,28 +380,57 @@ def sweep(
     scheduler
         Dask: a scheduler address or a ``distributed.Client``.
     progress
-        Show a progress bar (runs done, time left).
+        Show a progress bar (runs done, time left), advanced as each run ends.
+    on_row
+        Called with each run's row as soon as that run ends.
 
     Returns
     -------
     pandas.DataFrame
         Every run of the grid (those read back from ``out`` included), in grid order.
+        ``table.attrs["counts"]`` holds what this call did: ``runs`` (the grid),
+        ``run`` (solved now), ``skipped`` (already done in ``out``) and ``failed``
+        (solved now with an error).
+
+    Raises
+    ------
+    siting.errors.ScenarioError
+        An override that is not valid, or a grid without runs.
+    siting.errors.OutputError
+        ``out`` is a link or a folder, holds another sweep, or cannot be written
+        (a full disk: the rows written so far are kept and the sweep resumes).
 
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario_json = scenario.model_dump(mode="json")
+    if isinstance(grid, dict):
+        empty = [key for key, values in grid.items() if not list(values)]
+        if empty:
+            raise ScenarioError(f"sweep: {', '.join(empty)} has no values: give at least one")
     runs = expand_grid(grid)
+    if not runs:
+        raise ScenarioError("sweep: the grid holds no run: vary at least one field")
     for overrides in runs:  # check every override before anything runs
         validate_scenario(apply_overrides(scenario_json, overrides), f"sweep override {overrides}")
-    out_path = Path(out) if out is not None else None
-    done = _done(out_path)
-    todo = [o for o in runs if run_id(o) not in done]
     parameters = list(dict.fromkeys(k for o in runs for k in o))
     columns = parameters + RESULT_COLUMNS
     met = [f"{name}_met" for name in _declared_criteria(scenario)]
     columns[columns.index("objective") : columns.index("objective")] = met
-    writer = _RowWriter(out_path, columns) if out_path is not None else None
+    out_path = Path(out) if out is not None else None
+    done: set[str] = set()
+    writer = None
+    if out_path is not None:
+        _check_table_path(out_path)
+        _check_same_sweep(out_path, _read_record(_record_path(out_path)), scenario, columns)
+        try:
+            rows_done = _complete_rows(out_path, columns)
+            done = {r["run_id"] for r in rows_done if r["status"] != "error"}
+            _write_record(out_path, scenario, columns, grid)
+            writer = _RowWriter(out_path, columns)
+        except OSError as exc:
+            raise OutputError(f"cannot write {out_path}: {describe_os_error(exc)}") from None
+    todo = [o for o in runs if run_id(o) not in done]
     workers = workers or os.cpu_count() or 1
     log.info(
         "sweep: %d runs, %d already done, %d to run", len(runs), len(runs) - len(todo), len(todo)
@@ -280,11 +459,20 @@ def sweep(
         task = bar.add_task("runs", total=len(todo))
     try:
         for row in stream:
-            rows.append(row)
             if writer is not None:
-                writer.write(row)
+                try:
+                    writer.write(row)
+                except OSError as exc:
+                    raise OutputError(
+                        f"cannot append to {out_path}: {describe_os_error(exc)}; "
+                        f"{len(rows)} run(s) of this call were saved: run the sweep again "
+                        "to resume"
+                    ) from None
+            rows.append(row)
             if bar is not None:
                 bar.advance(task)
+            if on_row is not None:
+                on_row(row)
     finally:
         if bar is not None:
             bar.stop()
@@ -297,7 +485,27 @@ def sweep(
         table = table.drop_duplicates("run_id", keep="last")
     order = {run_id(o): k for k, o in enumerate(runs)}
     table = table[table["run_id"].isin(order)]
-    return table.sort_values("run_id", key=lambda ids: ids.map(order)).reset_index(drop=True)
+    table = table.sort_values("run_id", key=lambda ids: ids.map(order)).reset_index(drop=True)
+    table.attrs["counts"] = {
+        "runs": len(runs),
+        "run": len(rows),
+        "skipped": len(runs) - len(todo),
+        "failed": sum(row.get("status") == "error" for row in rows),
+    }
+    return table
+
+
+def _write_record(out: Path, scenario: Scenario, columns: list[str], grid: Any) -> None:
+    """Write the sweep's record (``sweep.json``): scenario, its hash, columns, grid."""
+    record = {
+        "what": f"the record of the sweep in {out.name}; siting refuses to append other sweeps",
+        "scenario": scenario.name,
+        "scenario_hash": scenario.digest(),
+        "columns": columns,
+        "grid": grid if isinstance(grid, list) else {k: list(v) for k, v in grid.items()},
+    }
+    with atomic_path(_record_path(out)) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
 
 
 def robustness(

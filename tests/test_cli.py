@@ -80,6 +80,7 @@ def test_solve_writes_every_output(tmp_path):
     assert "Solna" in result.output and "wrote 9 files" in result.output
     assert "proven optimal" in result.output
     assert {p.name for p in out.iterdir()} == {
+        ".siting-run.json",
         "offices.csv",
         "results.xlsx",
         "assignments.csv",
@@ -108,7 +109,7 @@ def test_solve_with_override(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kpis"]["offices"] == 3
-    assert [p.name for p in out.iterdir()] == ["summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".siting-run.json", "summary.json"]
 
 
 def test_validate_reports_each_file(tmp_path, capsys, monkeypatch):

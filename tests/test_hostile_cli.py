@@ -197,6 +197,30 @@ def test_other_mistakes_get_a_message(args, message, tmp_path):
     assert message in err
 
 
+@pytest.mark.parametrize("values", ["3..x", "12..3"])
+def test_malformed_sweep_ranges_are_refused(values, tmp_path):
+    code, _, err = siting(
+        "sweep",
+        "scenarios/offices-2022.yaml",
+        "--vary",
+        f"model.p={values}",
+        "--out",
+        str(tmp_path / "sweep"),
+    )
+    assert code == 2
+    assert "--vary model.p:" in err
+
+
+def test_out_naming_a_file_is_refused_before_the_solve(tmp_path):
+    target = tmp_path / "report.txt"
+    target.write_text("my notes", encoding="utf-8")
+    code, out, err = siting("solve", "scenarios/optimized-ten.yaml", "--out", str(target))
+    assert code == 2
+    assert str(target) in err
+    assert "proven optimal" not in out  # refused before solving
+    assert target.read_text(encoding="utf-8") == "my notes"
+
+
 # ---- what used to crash and must now work ------------------------------------------------
 
 

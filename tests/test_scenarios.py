@@ -214,7 +214,8 @@ def test_outputs_are_complete_and_consistent(tmp_path):
     assert counties.crs.to_epsg() == 3006 and len(counties) == 21
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert 'data-kpi="offices">4<' in html and "data:image/png;base64," in html
-    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    hidden = [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    assert hidden == [".siting-run.json"]  # the manifest; no staging folder left
 
 
 def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch):
@@ -232,7 +233,11 @@ def test_failed_run_keeps_earlier_outputs(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         write_outputs(result, out, ["csv", "html"])
     assert (out / "offices.csv").read_bytes() == before
-    assert sorted(p.name for p in out.iterdir()) == ["assignments.csv", "offices.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".siting-run.json",
+        "assignments.csv",
+        "offices.csv",
+    ]
 
 
 def test_scenario_with_a_school_register(tmp_path):

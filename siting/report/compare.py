@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import logging
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from siting._io import publish_run
 from siting.pipeline import Run
 from siting.report.maps import figure_bytes, plot_comparison
-from siting.report.tables import summary_row
+from siting.report.tables import summary_row, write_csv
+
+log = logging.getLogger(__name__)
+
+
+def run_labels(runs: list[Run]) -> list[str]:
+    """One label per run, unique: the scenario's title, then ``title (2)``, ``title (3)``...
+
+    Two runs of scenarios with the same name (two files, or one file with
+    different ``--set``) get different labels, so no column hides another.
+    """
+    labels: list[str] = []
+    for run in runs:
+        name, count = run.scenario.title(), 1
+        label = name
+        while label in labels:
+            count += 1
+            label = f"{name} ({count})"
+        labels.append(label)
+    return labels
 
 
 def comparison_table(runs: list[Run]) -> pd.DataFrame:
-    """One row per run with the figures strategists compare."""
-    return pd.DataFrame([summary_row(run) for run in runs])
+    """One row per run with the figures strategists compare (``scenario``: its label)."""
+    rows = [summary_row(run) for run in runs]
+    for row, label in zip(rows, run_labels(runs), strict=True):
+        row["scenario"] = label
+    return pd.DataFrame(rows)
 
 
 def changes_table(runs: list[Run]) -> pd.DataFrame:
@@ -26,9 +48,9 @@ def changes_table(runs: list[Run]) -> pd.DataFrame:
     same in every run.
     """
     columns = {}
-    for run in runs:
+    for run, label in zip(runs, run_labels(runs), strict=True):
         names = run.solution.assignment["office"].map(run.solution.site_names)
-        columns[run.scenario.title()] = names
+        columns[label] = names
     frame = pd.DataFrame(columns)
     frame.insert(0, "county_id", runs[0].solution.assignment["county_id"])
     first = runs[0].atlas.organizers["name"]
@@ -40,9 +62,9 @@ def changes_table(runs: list[Run]) -> pd.DataFrame:
 def county_changes(runs: list[Run]) -> pd.DataFrame:
     """Per county: the office (most of its organizers') in each run, where they differ."""
     columns = {}
-    for run in runs:
+    for run, label in zip(runs, run_labels(runs), strict=True):
         office = run.solution.office_by("county_id")
-        columns[run.scenario.title()] = office.map(run.solution.site_names)
+        columns[label] = office.map(run.solution.site_names)
     frame = pd.DataFrame(columns)
     frame.insert(0, "county", runs[0].atlas.counties["name"].reindex(frame.index))
     return frame[frame.iloc[:, 1:].nunique(axis=1) > 1]
@@ -85,28 +107,39 @@ def render_comparison(runs: list[Run]) -> str:
 def write_comparison(runs: list[Run], out: str | Path) -> list[Path]:
     """Write comparison.csv, comparison.png, comparison.html, changes.csv, county_changes.csv.
 
-    Every file is written to a staging folder first and moved into place when all are done.
+    Like :func:`siting.report.outputs.write_outputs`, the folder holds one run
+    and is replaced whole (:func:`siting.report.outputs.check_out_dir` checks it
+    before solving); an error leaves it as it was.
+
+    Raises
+    ------
+    siting.errors.OutputError
+        ``out`` is a file, holds files that are not a siting run, cannot be
+        written, or the disk fills up.
+
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".siting-staging-", dir=out))
-    try:
-        comparison_table(runs).to_csv(staging / "comparison.csv", index=False)
-        changes_table(runs).to_csv(staging / "changes.csv")
-        county_changes(runs).to_csv(staging / "county_changes.csv")
+
+    def write(folder: Path) -> list[str]:
+        write_csv(comparison_table(runs), folder / "comparison.csv", index=False)
+        write_csv(changes_table(runs), folder / "changes.csv")
+        write_csv(county_changes(runs), folder / "county_changes.csv")
         fig, _ = plot_comparison(runs)
-        (staging / "comparison.png").write_bytes(figure_bytes(fig, "png", dpi=200))
-        plt.close(fig)
-        (staging / "comparison.html").write_text(render_comparison(runs), encoding="utf-8")
-        names = [
+        try:
+            (folder / "comparison.png").write_bytes(figure_bytes(fig, "png", dpi=200))
+        finally:
+            plt.close(fig)
+        (folder / "comparison.html").write_text(render_comparison(runs), encoding="utf-8")
+        return [
             "comparison.csv",
             "changes.csv",
             "county_changes.csv",
             "comparison.png",
             "comparison.html",
         ]
-        for name in names:
-            (staging / name).replace(out / name)
-        return [out / name for name in names]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    paths, replaced = publish_run(
+        out, write, kind="compare", scenarios=[run.scenario.name for run in runs]
+    )
+    if replaced:
+        log.info("replaced the previous run in %s: %s", out, ", ".join(p.name for p in replaced))
+    return paths

@@ -1,16 +1,18 @@
 """Write a run's files: CSV, GeoPackage, maps, HTML report, summary JSON.
 
-Everything is first written into a staging folder inside the output folder;
-only when every file is complete are they moved into place, one atomic rename
-each. A failed run leaves no half result and does not touch earlier files.
+An output folder holds exactly one run (see :mod:`siting._io`): the run is
+written whole into a staging folder beside it, then swapped in with one atomic
+rename, replacing the previous run whole. A failed or killed run leaves no half
+result and does not touch earlier files; a folder holding files that are not a
+siting run is refused. Call :func:`check_out_dir` before solving to learn of a
+bad folder before the solve rather than after it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import platform
-import shutil
-import tempfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -19,6 +21,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from shapely.geometry import LineString
 
+from siting._io import check_out_dir, publish_run
 from siting.pipeline import Run
 from siting.report.html import render_report
 from siting.report.labels import Labels
@@ -30,9 +33,14 @@ from siting.report.tables import (
     offices_table,
     provenance,
     resolved_settings,
+    write_csv,
 )
 from siting.report.why import ForcedTown, forced_references, forced_table
 from siting.report.workbook import write_workbook
+
+__all__ = ["check_out_dir", "regions_layers", "summary", "write_outputs"]
+
+log = logging.getLogger(__name__)
 
 
 def _versions() -> dict[str, str]:
@@ -132,58 +140,77 @@ def regions_layers(run: Run) -> dict[str, gpd.GeoDataFrame]:
 
 
 def write_outputs(run: Run, out: str | Path, formats: list[str] | None = None) -> list[Path]:
-    """Write the run's files into ``out``; return their paths.
+    """Write the run's files into folder ``out``, replacing the previous run whole.
 
     Files: ``offices.csv``, ``assignments.csv`` (csv), ``results.xlsx`` (xlsx),
     ``regions.gpkg`` (gpkg), ``map.png``/``map.svg``/``map.pdf``, ``report.html``
-    (html), ``summary.json`` (json). With a ``reference`` in the scenario, each
-    reference town is forced in once (one solve each) for the report.
+    (html), ``summary.json`` (json), and the manifest ``.siting-run.json`` (what
+    the run wrote). With a ``reference`` in the scenario, each reference town is
+    forced in once (one solve each) for the report.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    siting.errors.OutputError
+        ``out`` is a file, holds files that are not a siting run, cannot be
+        written, or the disk fills up; the folder is then left as it was.
+
     """
     formats = list(formats or run.scenario.outputs.formats)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".siting-staging-", dir=out))
-    try:
-        written = []
-        forced = forced_references(run) if run.scenario.reference else None
-        if "csv" in formats:
-            offices = offices_table(run).reset_index()
-            offices = offices[["name", *[c for c in offices.columns if c != "name"]]]
-            offices.to_csv(staging / "offices.csv", index=False)
-            assignments_table(run).to_csv(staging / "assignments.csv")
-            written += ["offices.csv", "assignments.csv"]
-        if "xlsx" in formats:
-            write_workbook(run, staging / "results.xlsx", forced)
-            written.append("results.xlsx")
-        if "gpkg" in formats:
-            target = staging / "regions.gpkg"
-            for layer, frame in regions_layers(run).items():
-                frame.to_file(target, layer=layer, driver="GPKG")
-            written.append("regions.gpkg")
+    paths, replaced = publish_run(
+        out,
+        lambda staging: _write_files(run, staging, formats),
+        kind="solve",
+        scenarios=[run.scenario.name],
+    )
+    if replaced:
+        log.info("replaced the previous run in %s: %s", out, ", ".join(p.name for p in replaced))
+    return paths
+
+
+def _write_files(run: Run, folder: Path, formats: list[str]) -> list[str]:
+    """Write the run's files into ``folder``; return their names."""
+    written = []
+    forced = forced_references(run) if run.scenario.reference else None
+    if "csv" in formats:
+        offices = offices_table(run).reset_index()
+        offices = offices[["name", *[c for c in offices.columns if c != "name"]]]
+        write_csv(offices, folder / "offices.csv", index=False)
+        write_csv(assignments_table(run), folder / "assignments.csv")
+        written += ["offices.csv", "assignments.csv"]
+    if "xlsx" in formats:
+        write_workbook(run, folder / "results.xlsx", forced)
+        written.append("results.xlsx")
+    if "gpkg" in formats:
+        target = folder / "regions.gpkg"
+        for layer, frame in regions_layers(run).items():
+            frame.to_file(target, layer=layer, driver="GPKG")
+        written.append("regions.gpkg")
+    if {"png", "svg", "pdf", "html"} & set(formats):
         fig, _ = plot_solution(run)
-        png = figure_bytes(fig, "png", dpi=run.scenario.outputs.dpi)
-        for suffix in ("png", "svg", "pdf"):
-            if suffix in formats:
-                data = png if suffix == "png" else figure_bytes(fig, suffix)
-                (staging / f"map.{suffix}").write_bytes(data)
-                written.append(f"map.{suffix}")
-        plt.close(fig)
+        try:
+            png = figure_bytes(fig, "png", dpi=run.scenario.outputs.dpi)
+            for suffix in ("png", "svg", "pdf"):
+                if suffix in formats:
+                    data = png if suffix == "png" else figure_bytes(fig, suffix)
+                    (folder / f"map.{suffix}").write_bytes(data)
+                    written.append(f"map.{suffix}")
+        finally:
+            plt.close(fig)
         if "html" in formats:
-            (staging / "report.html").write_text(
+            (folder / "report.html").write_text(
                 render_report(run, png, forced=forced), encoding="utf-8"
             )
             written.append("report.html")
-        if "json" in formats:
-            text = json.dumps(summary(run, forced), indent=2, ensure_ascii=False, default=_plain)
-            (staging / "summary.json").write_text(text, encoding="utf-8")
-            written.append("summary.json")
-        paths = []
-        for name in written:  # every file is complete: move each into place
-            (staging / name).replace(out / name)
-            paths.append(out / name)
-        return paths
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if "json" in formats:
+        text = json.dumps(summary(run, forced), indent=2, ensure_ascii=False, default=_plain)
+        (folder / "summary.json").write_text(text, encoding="utf-8")
+        written.append("summary.json")
+    return written
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

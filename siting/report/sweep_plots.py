@@ -5,6 +5,8 @@ Each takes ``ax=None`` and returns ``(fig, ax)``; none calls ``show()``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -167,3 +169,36 @@ def plot_tornado(
     ax.set_title(f"What moves the {metric.replace('_', ' ')} most")
     ax.legend(fontsize=8)
     return fig, ax
+
+
+def write_sweep_plots(
+    table: pd.DataFrame, fields: list[str], atlas: Atlas, out: str | Path, *, dpi: int = 150
+) -> list[Path]:
+    """Write ``tradeoff.png``, ``tornado.png`` and ``choices.png`` of a sweep into ``out``.
+
+    Each file is written atomically; a link in its place is replaced, never written
+    through. A failure to write (a full disk) raises :class:`siting.errors.OutputError`.
+    """
+    from siting._io import describe_os_error
+    from siting.errors import OutputError
+    from siting.report.maps import save_figure
+    from siting.sweep import choice_frequency
+
+    out = Path(out)
+    figures = {
+        "tradeoff.png": lambda: plot_tradeoff(table)[0],
+        "tornado.png": lambda: plot_tornado(table, fields)[0],
+        "choices.png": lambda: plot_choice_map(atlas, choice_frequency(table))[0],
+    }
+    paths = []
+    for name, draw in figures.items():
+        fig = draw()
+        try:
+            paths.append(save_figure(fig, out / name, dpi=dpi))
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write {out / name}: {describe_os_error(exc)}; sweep.csv is complete"
+            ) from None
+        finally:
+            plt.close(fig)
+    return paths

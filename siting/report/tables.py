@@ -1,5 +1,8 @@
 """Tables of a solved run: offices, assignments, counties, objective parts, settings.
 
+Every CSV siting writes goes through :func:`write_csv`, which escapes text that
+a spreadsheet would read as a formula.
+
 One name for each thing in every output: ``office_id`` and ``office_name`` for
 an office, ``organizer_id`` and ``organizer_name`` for an organizer, travel in
 ``*_minutes`` rounded to one decimal (:data:`MINUTES_DECIMALS`). Machine tables
@@ -10,16 +13,44 @@ in the report's language, with units.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from siting._io import csv_safe
 from siting.pipeline import Run
 from siting.report.labels import Labels
 
 #: Decimals of every travel-minute figure in every output.
 MINUTES_DECIMALS = 1
+
+
+def csv_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`csv_safe` applied to every text cell and index label."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if _is_text(frame[column].dtype):
+            frame[column] = frame[column].map(csv_safe)
+    if isinstance(frame.index, pd.MultiIndex):
+        frame.index = frame.index.map(lambda labels: tuple(csv_safe(v) for v in labels))
+    elif _is_text(frame.index.dtype):
+        frame.index = frame.index.map(csv_safe)
+    return frame
+
+
+def _is_text(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, *, index: bool = True) -> Path:
+    """Write ``frame`` as UTF-8 CSV with formula-like text escaped (:func:`csv_safe`).
+
+    Every CSV siting writes goes through here.
+    """
+    csv_safe_frame(frame).to_csv(path, index=index)
+    return Path(path)
 
 
 def offices_table(run: Run) -> pd.DataFrame:
