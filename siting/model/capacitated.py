@@ -529,14 +529,14 @@ def _lagrangian(inst: _Instance, upper: float, deadline: float | None, iteration
     """Subgradient ascent on the Lagrangian dual of the assignment rows.
 
     Returns the best bound, the per-site values ``f_j + v_j`` at the best
-    multipliers, and the sites chosen there.
+    multipliers, and the sites chosen there (a Lagrangian heuristic's start).
     """
     weighted = np.where(inst.eligible, inst.weighted, np.inf)
     u = np.sort(weighted, axis=1)[:, min(1, inst.m - 1)]
     u = np.where(np.isfinite(u), u, weighted.min(axis=1))
     free = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), inst.fixed))
     need = inst.p - len(inst.fixed)
-    best_bound, best_values = -math.inf, None
+    best_bound, best_values, best_sites = -math.inf, None, []
     step, stall = 2.0, 0
     for _ in range(iterations):
         if deadline is not None and time.perf_counter() > deadline:
@@ -548,6 +548,7 @@ def _lagrangian(inst: _Instance, upper: float, deadline: float | None, iteration
         bound = float(u.sum() + values[chosen].sum())
         if bound > best_bound + 1e-9 * max(1.0, abs(bound)):
             best_bound, best_values, stall = bound, values.copy(), 0
+            best_sites = sorted(chosen.tolist())
         else:
             stall += 1
             if stall >= 15:
@@ -560,7 +561,7 @@ def _lagrangian(inst: _Instance, upper: float, deadline: float | None, iteration
             break
         target = upper if math.isfinite(upper) else abs(bound) * 1.05 + 1.0
         u = u + step * max(target - bound, 1e-9 * max(1.0, abs(bound))) / norm * gradient
-    return best_bound, best_values
+    return best_bound, best_values, best_sites
 
 
 def _site_fixing(inst: _Instance, bound: float, values: NDArray, upper: float):
@@ -935,7 +936,12 @@ def solve_capacitated(
     # 2. Lagrangian bound (knapsack per site); sites it prices out of any better
     # solution are closed in the LP and MIP below
     lagrangian_deadline = None if time_limit_s is None else started + 0.5 * time_limit_s
-    lagrangian_bound, values = _lagrangian(inst, upper, lagrangian_deadline)
+    lagrangian_bound, values, lagrangian_sites = _lagrangian(inst, upper, lagrangian_deadline)
+    if len(lagrangian_sites) == inst.p and tuple(lagrangian_sites) != tuple(best_sites):
+        cost, assignment = inst.assign(lagrangian_sites, deadline=lagrangian_deadline)
+        if cost < upper - 1e-9 * max(1.0, abs(upper)):
+            log.info("Lagrangian sites improve the incumbent: %.6g -> %.6g", upper, cost)
+            upper, best_sites, best_assignment = cost, lagrangian_sites, assignment
     timings["lagrangian_s"] = time.perf_counter() - started - timings["heuristic_s"]
     full = inst
     if values is not None and best_assignment is not None:
