@@ -1,0 +1,113 @@
+"""Peer benchmark: siting's exact p-median beside spopt's PMedian (PuLP + CBC), same matrices.
+
+For each instance (OR-Library pmed1-10, seeded random Euclidean 300 x 300 and
+600 x 600) both solve the same cost matrix to optimality; the table prints both
+objectives, whether they agree, both times and the time ratio spopt / siting.
+spopt runs in a child process capped at ``--cap`` seconds (CBC gets the same
+time limit); past it the row says "> cap". spopt is an optional extra:
+``pip install -e ".[bench]"``.
+
+    flock /tmp/siting-heavy.lock python benchmarks/peers.py
+    flock /tmp/siting-heavy.lock python benchmarks/peers.py --instances 1 2 --random 300 --cap 120
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+
+from siting.model.orlib import read_pmed, read_pmedopt
+from siting.model.pmedian import solve_pmedian
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "bench" / "orlib"
+
+
+def random_instance(n: int, seed: int) -> np.ndarray:
+    """n points uniform in a 1000 x 1000 square; Euclidean costs, clients = sites."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1000, size=(n, 2))
+    return np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
+
+
+def _spopt_child(costs: np.ndarray, p: int, cap: float, queue) -> None:
+    import pulp
+    from spopt.locate import PMedian
+
+    started = time.perf_counter()
+    model = PMedian.from_cost_matrix(costs, np.ones(len(costs)), p_facilities=p)
+    model = model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=cap))
+    status = pulp.LpStatus[model.problem.status]
+    queue.put((float(pulp.value(model.problem.objective)), status, time.perf_counter() - started))
+
+
+def run_spopt(costs: np.ndarray, p: int, cap: float) -> tuple[float | None, str, float]:
+    """Objective, status and seconds of spopt, or (None, "> cap", cap) past the cap."""
+    queue = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(
+        target=_spopt_child, args=(costs, p, cap, queue)
+    )
+    started = time.perf_counter()
+    child.start()
+    child.join(cap + 5)
+    if child.is_alive():
+        child.terminate()
+        child.join()
+        return None, "> cap", time.perf_counter() - started
+    if queue.empty():
+        return None, "failed", time.perf_counter() - started
+    objective, status, seconds = queue.get()
+    if seconds > cap:
+        return objective, "> cap", seconds
+    return objective, status, seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, nargs="*", default=list(range(1, 11)))
+    parser.add_argument("--random", type=int, nargs="*", default=[300, 600])
+    parser.add_argument("--p", type=int, default=10, help="p of the random instances")
+    parser.add_argument("--cap", type=float, default=300.0, help="seconds allowed to spopt")
+    parser.add_argument("--orlib", type=Path, default=BENCH)
+    args = parser.parse_args()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(
+        f"commit {commit}; {os.cpu_count()} cores; load {load}; cache n/a (matrices built "
+        f"in memory); spopt cap {args.cap:g} s"
+    )
+    print(
+        f"{'instance':<14}{'n':>5}{'p':>5}{'optimum':>10}{'siting':>12}{'spopt':>12}"
+        f"{'agree':>7}{'siting s':>10}{'spopt s':>10}{'ratio':>9}"
+    )
+    optima = read_pmedopt(args.orlib / "pmedopt.txt")
+    instances = [(f"pmed{k}", *read_pmed(args.orlib / f"pmed{k}.txt")) for k in args.instances]
+    instances += [(f"random-{n}", random_instance(n, 0), args.p) for n in args.random]
+    for name, costs, p in instances:
+        ours = solve_pmedian(costs, p)
+        theirs, status, seconds = run_spopt(costs, p, args.cap)
+        known = optima.get(name, "")
+        if theirs is None or status != "Optimal":
+            agree, ratio = "-", f"> {seconds / ours.seconds:.0f}x" if theirs is None else "-"
+            theirs_text, seconds_text = status, f"> {args.cap:g}" if theirs is None else status
+        else:
+            agree = "yes" if abs(theirs - ours.objective) <= 1e-6 * max(1, ours.objective) else "NO"
+            ratio = f"{seconds / ours.seconds:.1f}x"
+            theirs_text, seconds_text = f"{theirs:.2f}", f"{seconds:.2f}"
+        print(
+            f"{name:<14}{len(costs):>5}{p:>5}{known!s:>10}{ours.objective:>12.2f}"
+            f"{theirs_text:>12}{agree:>7}{ours.seconds:>10.2f}{seconds_text:>10}{ratio:>9}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1117 @@
+"""An exact capacitated p-median at scale: sparse columns, pricing and a proven gap.
+
+The problem: open ``p`` sites and assign every client to exactly one open site
+(single source) so that each open site's summed client load stays within its
+capacity (and, optionally, within a per-site ``[lower_load, upper_load]``
+band), minimising ``sum_ij w_i c_ij x_ij + sum_j f_j y_j``.
+
+The classic model has n*m assignment columns. Here only a few of them are ever
+built:
+
+1. **Heuristic incumbent.** Candidate site sets (the uncapacitated greedy + swap
+   sites, a capacity-aware greedy, any ``start``) are each given their best
+   single-source assignment by a small assignment MILP over the open sites
+   (exact for unit loads, where it is a transportation problem); a swap local
+   search over nearby sites improves the best.
+2. **LP by column and row generation.** The LP relaxation starts from the k
+   nearest eligible sites of each client (k adaptive: about 2 m / p) plus the
+   incumbent's columns, with the capacity rows ``sum_i l_i x_ij <= Q_j y_j``.
+   The variable upper bounds ``x_ij <= y_j`` are added as they are violated.
+   Pricing computes the reduced cost of *every* omitted column at once from the
+   duals, ``c_ij - u_i - l_i (mu_j + nu_j)``; negative ones are added and the
+   LP solved again. When none is negative the duals are feasible for the full
+   LP, so the restricted LP's value is the full LP bound ``LB``.
+3. **Proof by reduced costs.** For every full solution ``z >= LB + sum rc x``,
+   so a column with ``rc_ij > UB - LB`` cannot appear in a solution better than
+   the incumbent ``UB``, and a site whose reduced cost exceeds the gap stays
+   closed. The MIP is built over the columns with ``rc <= delta``; any
+   solution using an omitted column costs at least ``LB + min omitted rc``, so
+   the full problem's bound is ``min(restricted MIP bound, LB + min omitted
+   rc)``. When ``delta`` reaches ``UB - LB`` the restriction is exact; when the
+   column budget forces a smaller ``delta`` the reported gap says so, and
+   ``delta`` grows while time remains.
+
+Everything is built from numpy / scipy.sparse arrays and handed to HiGHS with
+``passModel`` / ``addCols`` / ``addRows``; nothing loops over n*m terms in Python.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse
+
+from siting.errors import DataError, ScenarioError
+from siting.model.heuristics import greedy, swap_search
+
+log = logging.getLogger(__name__)
+
+INF = highspy.kHighsInf
+#: Reduced costs below this count as negative (pricing) and above gap + this as excluded.
+TOLERANCE = 1e-7
+#: Most assignment columns the restricted MIP gets before ``delta`` is cut below the gap.
+MAX_MIP_COLUMNS = 120_000
+
+
+@dataclass(frozen=True)
+class CapacitatedResult:
+    """A capacitated p-median solved exactly or to a proven gap.
+
+    Attributes
+    ----------
+    sites
+        Column indices of the open sites, sorted (empty when infeasible).
+    assignment
+        For each client (row), the column index of its site (-1 when infeasible).
+    objective
+        Cost of the best solution found (``inf`` when infeasible).
+    lower_bound
+        A proven lower bound on the optimum of the full problem.
+    status
+        ``"optimal"``, ``"gap_reached"`` (``mip_rel_gap`` met), ``"time_limit"``
+        (best found, gap open) or ``"infeasible"`` (no assignment meets the loads).
+    seconds
+        Wall time.
+    heuristic_objective
+        Cost of the heuristic start (``inf`` when it found none).
+    lp_bound
+        Value of the full LP relaxation (the root bound).
+    columns
+        Assignment columns in the last restricted MIP (of n*m).
+    priced
+        Columns the LP pricing added beyond the first k-nearest set.
+    exact_restriction
+        Whether the restricted MIP kept every column that could improve on the
+        incumbent (``delta >= UB - LB``).
+    timings
+        Seconds per stage.
+
+    """
+
+    sites: tuple[int, ...]
+    assignment: NDArray[np.int64]
+    objective: float
+    lower_bound: float
+    status: str
+    seconds: float
+    heuristic_objective: float
+    lp_bound: float
+    columns: int
+    priced: int
+    exact_restriction: bool
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between ``objective`` and ``lower_bound`` (0 when proven optimal)."""
+        if not math.isfinite(self.objective):
+            return math.inf if self.status != "infeasible" else 0.0
+        if self.objective == 0:
+            return 0.0
+        return max(0.0, (self.objective - self.lower_bound) / abs(self.objective))
+
+
+def _per_site(value, m: int, name: str, problems: list[str], default: float) -> NDArray:
+    if value is None:
+        return np.full(m, default)
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        array = np.full(m, float(array))
+    if array.shape != (m,):
+        problems.append(
+            f"{name} must be one number or one per candidate site ({m}), got shape {array.shape}"
+        )
+        return np.full(m, default)
+    if np.isnan(array).any() or (array < 0).any():
+        problems.append(
+            f"{name} has NaN or negative entries at site(s) "
+            f"{np.flatnonzero(np.isnan(array) | (array < 0))[:10].tolist()}"
+        )
+    return array
+
+
+def _new_highs(threads: int = 1) -> highspy.Highs:
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", threads)
+    h.setOptionValue("random_seed", 0)
+    return h
+
+
+class _Instance:
+    """Validated arrays of one capacitated p-median and the shared helpers."""
+
+    def __init__(
+        self,
+        costs,
+        weights,
+        p,
+        capacity,
+        loads,
+        lower_load,
+        upper_load,
+        fixed,
+        forbidden,
+        site_cost,
+    ) -> None:
+        costs = np.asarray(costs, dtype=float)
+        problems: list[str] = []
+        if costs.ndim != 2 or costs.size == 0:
+            raise DataError(
+                f"the cost matrix must be 2-D and non-empty, got shape {costs.shape}",
+                source="capacitated p-median input",
+            )
+        n, m = costs.shape
+        if not np.isfinite(costs).all():
+            problems.append(
+                f"the cost matrix has {int((~np.isfinite(costs)).sum())} NaN or infinite entries"
+            )
+        elif (costs < 0).any():
+            problems.append(f"the cost matrix has {int((costs < 0).sum())} negative entries")
+        weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+        if weights.shape != (n,) or not np.isfinite(weights).all() or (weights < 0).any():
+            problems.append(f"weights must be {n} finite non-negative numbers, one per client")
+            weights = np.ones(n)
+        loads = weights if loads is None else np.asarray(loads, dtype=float)
+        if loads.shape != (n,) or not np.isfinite(loads).all() or (loads < 0).any():
+            problems.append(f"loads must be {n} finite non-negative numbers, one per client")
+            loads = weights
+        upper = np.minimum(
+            _per_site(capacity, m, "capacity", problems, np.inf),
+            _per_site(upper_load, m, "upper_load", problems, np.inf),
+        )
+        lower = _per_site(lower_load, m, "lower_load", problems, 0.0)
+        fixed, forbidden = sorted({int(j) for j in fixed}), sorted({int(j) for j in forbidden})
+        outside = [j for j in [*fixed, *forbidden] if not 0 <= j < m]
+        if outside:
+            problems.append(f"site index(es) {outside} are outside 0..{m - 1}")
+        allowed = m - len(forbidden)
+        if not isinstance(p, (int, np.integer)) or not 1 <= p <= allowed:
+            problems.append(
+                f"p must be an integer from 1 to {allowed} (the allowed sites), got {p!r}"
+            )
+        if len(fixed) > p if isinstance(p, (int, np.integer)) else False:
+            problems.append(f"{len(fixed)} required sites exceed p = {p}")
+        if set(fixed) & set(forbidden):
+            problems.append(
+                f"site(s) {sorted(set(fixed) & set(forbidden))} are both required and forbidden"
+            )
+        site_cost = _per_site(site_cost, m, "site_cost", problems, 0.0)
+        if (lower > upper).any():
+            bad = np.flatnonzero(lower > upper)[:10].tolist()
+            problems.append(f"lower_load exceeds the capacity / upper_load at site(s) {bad}")
+        if problems:
+            raise DataError(problems, source="capacitated p-median input")
+
+        # equal loads: the assignment for integer y is a transportation problem
+        # (totally unimodular), so x may be continuous once the load bands are
+        # rounded to whole clients
+        self.equal_loads = bool(loads.size and np.ptp(loads) == 0 and loads[0] > 0)
+        if self.equal_loads:
+            unit = float(loads[0])
+            finite = np.isfinite(upper)
+            upper = upper.copy()
+            upper[finite] = np.floor(upper[finite] / unit + 1e-9) * unit
+            lower = np.ceil(lower / unit - 1e-9) * unit
+        self.n, self.m, self.p = n, m, int(p)
+        self.costs, self.weights, self.loads = costs, weights, loads
+        self.upper, self.lower = upper, lower
+        self.fixed, self.forbidden = fixed, forbidden
+        self.site_cost = site_cost
+        self.weighted = weights[:, None] * costs  # objective coefficient of x_ij
+        self.allowed = np.ones(m, dtype=bool)
+        self.allowed[forbidden] = False
+        # a client may go to a site only if its load alone fits there
+        self.eligible = self.allowed[None, :] & (loads[:, None] <= upper[None, :] + 1e-9)
+        self._check_capacity()
+
+    def _check_capacity(self) -> None:
+        """Refuse, before solving, what no choice of sites can serve."""
+        stranded = np.flatnonzero(~self.eligible.any(axis=1))
+        if len(stranded):
+            raise ScenarioError(
+                f"client(s) {stranded[:10].tolist()} have a load above every allowed site's "
+                "capacity; raise the capacity or split those clients"
+            )
+        demand = float(self.loads.sum())
+        free = np.flatnonzero(self.allowed & ~np.isin(np.arange(self.m), self.fixed))
+        best_free = np.sort(self.upper[free])[::-1][: self.p - len(self.fixed)]
+        most = float(self.upper[self.fixed].sum() + best_free.sum())
+        if most < demand - 1e-9:
+            raise ScenarioError(
+                f"capacity: the {self.p} largest allowed capacities hold {most:g} < total "
+                f"load {demand:g}; raise the capacity or the number of sites p"
+            )
+        least = float(self.lower[self.fixed].sum())
+        if least > demand + 1e-9:
+            raise ScenarioError(
+                f"lower_load: the required sites need {least:g} > total load {demand:g}; "
+                "lower the minimum loads"
+            )
+
+    # -- evaluating a set of open sites ------------------------------------------
+
+    def assign(
+        self, sites, *, deadline: float | None = None, exact: bool = True
+    ) -> tuple[float, NDArray[np.int64] | None]:
+        """Best single-source assignment to the open ``sites`` (a small MILP over n x p).
+
+        Returns the total cost (site costs included) and the site of each client,
+        or ``(inf, None)`` when no assignment meets the loads.
+        """
+        sites = np.asarray(sorted(sites), dtype=np.int64)
+        k = len(sites)
+        ok = self.eligible[:, sites]
+        ci, ck = np.nonzero(ok)
+        cols = len(ci)
+        rows = np.concatenate([ci, self.n + ck])
+        values = np.concatenate([np.ones(cols), self.loads[ci]])
+        matrix = sparse.csc_matrix(
+            (values, (rows, np.concatenate([np.arange(cols), np.arange(cols)]))),
+            shape=(self.n + k, cols),
+        )
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = cols, self.n + k
+        lp.col_cost_ = self.weighted[ci, sites[ck]]
+        lp.col_lower_ = np.zeros(cols)
+        lp.col_upper_ = np.ones(cols)
+        lp.row_lower_ = np.concatenate([np.ones(self.n), self.lower[sites]])
+        lp.row_upper_ = np.concatenate(
+            [np.ones(self.n), np.where(np.isfinite(self.upper[sites]), self.upper[sites], INF)]
+        )
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data
+        if not self.equal_loads:
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * cols
+        h = _new_highs()
+        h.passModel(lp)
+        h.setOptionValue("mip_rel_gap", 0.0 if exact else 1e-4)
+        if deadline is not None:
+            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.05))
+        h.run()
+        if h.getInfo().primal_solution_status != 2:  # no feasible solution
+            return math.inf, None
+        x = np.asarray(h.getSolution().col_value)
+        if self.equal_loads and np.abs(x - np.round(x)).max() > 1e-6:  # not a vertex
+            h.changeColsIntegrality(
+                cols, np.arange(cols, dtype=np.int32), np.full(cols, highspy.HighsVarType.kInteger)
+            )
+            h.run()
+            x = np.asarray(h.getSolution().col_value)
+        chosen = x > 0.5
+        assignment = np.full(self.n, -1, dtype=np.int64)
+        assignment[ci[chosen]] = sites[ck[chosen]]
+        if (assignment < 0).any():
+            return math.inf, None
+        return self.cost_of(sites, assignment), assignment
+
+    def cost_of(self, sites, assignment: NDArray[np.int64]) -> float:
+        """Objective of open ``sites`` with ``assignment``."""
+        rows = np.arange(self.n)
+        return float(self.weighted[rows, assignment].sum() + self.site_cost[list(sites)].sum())
+
+    def feasible(self, sites, assignment: NDArray[np.int64]) -> bool:
+        """Whether an assignment meets every rule (single source, loads, open sites)."""
+        sites = sorted(set(int(s) for s in sites))
+        if len(sites) != self.p or not set(self.fixed) <= set(sites):
+            return False
+        if not self.allowed[sites].all() or not np.isin(assignment, sites).all():
+            return False
+        load = np.bincount(assignment, weights=self.loads, minlength=self.m)[sites]
+        scale = 1e-7 * max(1.0, float(self.loads.sum()))
+        return bool(
+            (load <= self.upper[sites] + scale).all() and (load >= self.lower[sites] - scale).all()
+        )
+
+
+# -- heuristic --------------------------------------------------------------------
+
+
+def _capacity_greedy(inst: _Instance) -> list[int]:
+    """Open sites one at a time by the cost of serving, within capacity, the clients they attract.
+
+    Each step scores every candidate j by the weighted cost of its ``Q_j`` worth
+    of cheapest not-yet-covered clients (per unit of load), opens the best and
+    marks those clients covered; a regret-free, capacity-aware construction.
+    """
+    chosen = list(inst.fixed)
+    covered = np.zeros(inst.n, dtype=bool)
+    order = np.argsort(inst.costs, axis=0, kind="stable")  # clients by cost, per site
+    for j in chosen:
+        _cover(inst, order[:, j], j, covered)
+    while len(chosen) < inst.p:
+        best, best_score = -1, math.inf
+        share = max(1e-9, float(inst.loads[~covered].sum()) / (inst.p - len(chosen)))
+        for j in np.flatnonzero(inst.allowed):
+            if j in chosen:
+                continue
+            clients = order[:, j][~covered[order[:, j]]]
+            take = np.cumsum(inst.loads[clients]) <= min(inst.upper[j], share) + 1e-9
+            served = clients[take]
+            if not len(served):
+                continue
+            amount = float(inst.loads[served].sum()) or 1.0
+            score = (float(inst.weighted[served, j].sum()) + inst.site_cost[j]) / amount
+            if score < best_score:
+                best, best_score = int(j), score
+        if best < 0:
+            break
+        chosen.append(best)
+        _cover(inst, order[:, best], best, covered, share)
+    if len(chosen) < inst.p:
+        rest = [int(j) for j in np.flatnonzero(inst.allowed) if j not in chosen]
+        chosen += rest[: inst.p - len(chosen)]
+    return sorted(chosen)
+
+
+def _cover(inst: _Instance, clients, j, covered, share=math.inf) -> None:
+    clients = clients[~covered[clients]]
+    take = np.cumsum(inst.loads[clients]) <= min(inst.upper[j], share) + 1e-9
+    covered[clients[take]] = True
+
+
+def _neighbours(inst: _Instance, sites: list[int], count: int) -> dict[int, list[int]]:
+    """For each open site, the ``count`` closed allowed sites whose cost columns are nearest."""
+    closed = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), sites))
+    result = {}
+    for r in sites:
+        if r in inst.fixed or not len(closed):
+            result[r] = []
+            continue
+        # mean absolute difference of the cost columns over clients, weighted
+        difference = inst.weights @ np.abs(inst.costs[:, closed] - inst.costs[:, [r]])
+        result[r] = closed[np.argsort(difference, kind="stable")[:count]].tolist()
+    return result
+
+
+def capacitated_heuristic(
+    inst: _Instance,
+    *,
+    start: list[int] | None = None,
+    deadline: float | None = None,
+    neighbours: int = 4,
+) -> tuple[float, list[int], NDArray[np.int64] | None]:
+    """Incumbent: best of several site sets, each assigned exactly, then swap search.
+
+    Returns ``(cost, sites, assignment)``; ``(inf, [], None)`` when no candidate
+    set admits an assignment within the loads.
+    """
+    work = inst.weighted.copy()
+    if inst.forbidden:
+        work[:, inst.forbidden] = inst.weighted.max() * (inst.n + 1) + 1
+    work = work + inst.site_cost[None, :] / max(1, inst.n)
+    ones = np.ones(inst.n)
+    candidates = [
+        swap_search(
+            work,
+            ones,
+            greedy(work, ones, inst.p, fixed=inst.fixed),
+            fixed=inst.fixed,
+            deadline=deadline,
+        ),
+        _capacity_greedy(inst),
+    ]
+    if start is not None:
+        start = sorted({int(s) for s in start})
+        if len(start) == inst.p and set(inst.fixed) <= set(start) and inst.allowed[start].all():
+            candidates.append(start)
+    best = (math.inf, [], None)
+    seen = set()
+    for sites in candidates:
+        key = tuple(sorted(sites))
+        if key in seen:
+            continue
+        seen.add(key)
+        cost, assignment = inst.assign(key, deadline=deadline, exact=False)
+        if cost < best[0]:
+            best = (cost, list(key), assignment)
+    if best[2] is None:
+        return best
+    # swap search: close an open site, open one of its nearest closed neighbours
+    improved = True
+    while improved:
+        improved = False
+        near = _neighbours(inst, best[1], neighbours)
+        for r in best[1]:
+            for j in near[r]:
+                if deadline is not None and time.perf_counter() > deadline:
+                    return best
+                sites = sorted([s for s in best[1] if s != r] + [j])
+                cost, assignment = inst.assign(sites, deadline=deadline, exact=False)
+                if cost < best[0] - 1e-9 * max(1.0, abs(best[0])):
+                    best = (cost, sites, assignment)
+                    improved = True
+                    break
+            if improved:
+                break
+    return best
+
+
+# -- Lagrangian bound: relax the assignment rows, one knapsack per site ----------
+
+
+def _knapsacks(inst: _Instance, reduced: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+    """Per site j, the cheapest load-feasible set of clients at costs ``reduced[:, j]``.
+
+    Exact for equal loads (the cheapest ``floor(Q / l)``) and for small integer
+    loads (dynamic programming over capacity); otherwise the LP knapsack
+    (Dantzig's fractional bound), still a valid relaxation. Returns the value per
+    site (<= 0) and the chosen amount per client and site (n x m).
+    """
+    n, m = reduced.shape
+    negative = np.minimum(reduced, 0.0)  # inf (ineligible) -> 0: never taken
+    negative[~np.isfinite(reduced)] = 0.0
+    upper = inst.upper
+    if inst.equal_loads:
+        count = np.where(np.isfinite(upper), upper / inst.loads[0], n).round().astype(np.int64)
+        count = np.clip(count, 0, n)
+        order = np.argsort(negative, axis=0, kind="stable")
+        ranked = np.take_along_axis(negative, order, axis=0)
+        keep = np.arange(n)[:, None] < count[None, :]
+        taken = np.zeros((n, m))
+        np.put_along_axis(taken, order, keep & (ranked < 0), axis=0)
+        return (ranked * keep).sum(axis=0), taken
+    loads = inst.loads
+    integral = np.all(loads == np.round(loads)) and np.isfinite(upper).all()
+    top = int(upper.max()) if integral else 0
+    if integral and n * m * (top + 1) <= 30_000_000:
+        capacity = np.floor(upper + 1e-9).astype(np.int64)
+        best = np.zeros((m, top + 1))
+        take = np.zeros((n, m, top + 1), dtype=bool)
+        for i in range(n):
+            weight = int(loads[i])
+            value = negative[i]
+            if weight == 0:
+                take[i] = (value < 0)[:, None]
+                best += value[:, None]
+                continue
+            if weight > top:
+                continue
+            candidate = best[:, : top + 1 - weight] + value[:, None]
+            better = candidate < best[:, weight:] - 1e-12
+            take[i, :, weight:] = better
+            best[:, weight:] = np.where(better, candidate, best[:, weight:])
+        sites = np.arange(m)
+        room = capacity.copy()
+        taken = np.zeros((n, m))
+        for i in range(n - 1, -1, -1):
+            chosen = take[i, sites, room]
+            taken[i] = chosen
+            room = room - chosen * int(loads[i])
+        return best[sites, capacity], taken
+    # fractional knapsack by cost per unit of load
+    ratio = np.where(loads[:, None] > 0, negative / np.maximum(loads, 1e-300)[:, None], -np.inf)
+    ratio[negative >= 0] = np.inf
+    order = np.argsort(ratio, axis=0, kind="stable")
+    ranked_load = loads[order]
+    ranked_value = np.take_along_axis(negative, order, axis=0)
+    before = np.cumsum(ranked_load, axis=0) - ranked_load
+    room = np.where(np.isfinite(upper), upper, np.inf)[None, :] - before
+    share = np.where(
+        ranked_load > 0, np.clip(room / np.maximum(ranked_load, 1e-300), 0.0, 1.0), 1.0
+    )
+    share[ranked_value >= 0] = 0.0
+    taken = np.zeros((n, m))
+    np.put_along_axis(taken, order, share, axis=0)
+    return (share * ranked_value).sum(axis=0), taken
+
+
+def _lagrangian(inst: _Instance, upper: float, deadline: float | None, iterations: int = 400):
+    """Subgradient ascent on the Lagrangian dual of the assignment rows.
+
+    Returns the best bound, the per-site values ``f_j + v_j`` at the best
+    multipliers, and the sites chosen there (a Lagrangian heuristic's start).
+    """
+    weighted = np.where(inst.eligible, inst.weighted, np.inf)
+    u = np.sort(weighted, axis=1)[:, min(1, inst.m - 1)]
+    u = np.where(np.isfinite(u), u, weighted.min(axis=1))
+    free = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), inst.fixed))
+    need = inst.p - len(inst.fixed)
+    best_bound, best_values, best_sites = -math.inf, None, []
+    step, stall = 2.0, 0
+    for _ in range(iterations):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        v, taken = _knapsacks(inst, weighted - u[:, None])
+        values = inst.site_cost + v
+        chosen = np.concatenate([inst.fixed, free[np.argsort(values[free], kind="stable")[:need]]])
+        chosen = chosen.astype(np.int64)
+        bound = float(u.sum() + values[chosen].sum())
+        if bound > best_bound + 1e-9 * max(1.0, abs(bound)):
+            best_bound, best_values, stall = bound, values.copy(), 0
+            best_sites = sorted(chosen.tolist())
+        else:
+            stall += 1
+            if stall >= 15:
+                step, stall = step / 2, 0
+        if step < 1e-3 or (math.isfinite(upper) and upper - best_bound <= 1e-9 * max(1.0, upper)):
+            break
+        gradient = 1.0 - taken[:, chosen].sum(axis=1)
+        norm = float(gradient @ gradient)
+        if norm < 1e-12:
+            break
+        target = upper if math.isfinite(upper) else abs(bound) * 1.05 + 1.0
+        u = u + step * max(target - bound, 1e-9 * max(1.0, abs(bound))) / norm * gradient
+    return best_bound, best_values, best_sites
+
+
+def _site_fixing(inst: _Instance, bound: float, values: NDArray, upper: float):
+    """Sites that stay closed / open in every solution better than ``upper``."""
+    m = inst.m
+    free = np.flatnonzero(inst.allowed & ~np.isin(np.arange(m), inst.fixed))
+    need = inst.p - len(inst.fixed)
+    order = free[np.argsort(values[free], kind="stable")]
+    inside, outside = order[:need], order[need:]
+    closed = np.zeros(m, dtype=bool)
+    opened = np.zeros(m, dtype=bool)
+    slack = upper - bound + 1e-9 * max(1.0, abs(upper))
+    if need and len(outside):
+        last_in, first_out = values[inside[-1]], values[outside[0]]
+        closed[outside] = values[outside] - last_in > slack
+        opened[inside] = first_out - values[inside] > slack
+    return closed, opened
+
+
+# -- the LP by column and row generation --------------------------------------
+
+
+class _Model:
+    """The restricted LP / MIP: y (m), then x columns for chosen (client, site) pairs."""
+
+    def __init__(self, inst: _Instance) -> None:
+        self.inst = inst
+        n, m = inst.n, inst.m
+        self.cap_row = np.full(m, -1)
+        has_cap = np.isfinite(inst.upper) & inst.allowed
+        self.cap_row[has_cap] = n + 1 + np.arange(int(has_cap.sum()))
+        has_low = (inst.lower > 0) & inst.allowed
+        first_low = n + 1 + int(has_cap.sum())
+        self.low_row = np.full(m, -1)
+        self.low_row[has_low] = first_low + np.arange(int(has_low.sum()))
+        self.n_rows = first_low + int(has_low.sum())
+        # VUBs x_ij <= y_j are needed for correctness only where the capacity row
+        # does not imply them: zero-load clients and sites without a capacity
+        self.needs_vub = (inst.loads[:, None] <= 0) | ~np.isfinite(inst.upper)[None, :]
+
+    def column_matrix(self, ci: NDArray, cj: NDArray) -> sparse.csc_matrix:
+        """Constraint coefficients of x columns (ci, cj) over the base rows."""
+        inst = self.inst
+        k = len(ci)
+        col = np.arange(k)
+        rows, cols, values = [ci], [col], [np.ones(k)]
+        for row_of in (self.cap_row, self.low_row):
+            has = row_of[cj] >= 0
+            rows.append(row_of[cj[has]])
+            cols.append(col[has])
+            values.append(inst.loads[ci[has]])
+        return sparse.csc_matrix(
+            (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(self.n_rows, k),
+        )
+
+    def base(self, ci: NDArray, cj: NDArray, *, integer: bool, y_upper=None, y_lower=None):
+        """A HighsLp with y, the x columns (ci, cj) and the base rows."""
+        inst = self.inst
+        n, m = inst.n, inst.m
+        y_cols = np.arange(m)
+        y_rows = [np.full(m, n)]
+        y_values = [np.ones(m)]
+        for row_of, amount in ((self.cap_row, inst.upper), (self.low_row, inst.lower)):
+            has = row_of >= 0
+            y_rows.append(row_of[has])
+            y_values.append(-amount[has])
+        y_cols_all = np.concatenate(
+            [y_cols] + [y_cols[row_of >= 0] for row_of in (self.cap_row, self.low_row)]
+        )
+        y_part = sparse.csc_matrix(
+            (np.concatenate(y_values), (np.concatenate(y_rows), y_cols_all)), shape=(self.n_rows, m)
+        )
+        matrix = sparse.hstack([y_part, self.column_matrix(ci, cj)], format="csc")
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = m + len(ci), self.n_rows
+        lp.col_cost_ = np.concatenate([inst.site_cost, inst.weighted[ci, cj]])
+        lower = np.zeros(m) if y_lower is None else y_lower
+        upper = inst.allowed.astype(float) if y_upper is None else y_upper
+        lower = lower.copy()
+        lower[inst.fixed] = 1.0
+        lp.col_lower_ = np.concatenate([lower, np.zeros(len(ci))])
+        lp.col_upper_ = np.concatenate([upper, np.full(len(ci), INF if not integer else 1.0)])
+        row_lower = np.full(self.n_rows, -INF)
+        row_upper = np.full(self.n_rows, INF)
+        row_lower[:n] = row_upper[:n] = 1.0
+        row_lower[n] = row_upper[n] = inst.p
+        row_upper[self.cap_row[self.cap_row >= 0]] = 0.0
+        row_lower[self.low_row[self.low_row >= 0]] = 0.0
+        lp.row_lower_, lp.row_upper_ = row_lower, row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data
+        if integer:
+            x_type = (
+                highspy.HighsVarType.kContinuous
+                if inst.equal_loads
+                else highspy.HighsVarType.kInteger
+            )
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [x_type] * len(ci)
+        return lp
+
+    @staticmethod
+    def add_vubs(h: highspy.Highs, x_cols: NDArray, y_cols: NDArray) -> None:
+        """Rows x - y <= 0 for pairs of HiGHS column indices."""
+        k = len(x_cols)
+        if not k:
+            return
+        index = np.empty(2 * k, dtype=np.int32)
+        value = np.empty(2 * k)
+        index[0::2], index[1::2] = x_cols, y_cols
+        value[0::2], value[1::2] = 1.0, -1.0
+        h.addRows(
+            k,
+            np.full(k, -INF),
+            np.zeros(k),
+            2 * k,
+            np.arange(0, 2 * k, 2, dtype=np.int32),
+            index,
+            value,
+        )
+
+
+def _nearest_columns(inst: _Instance, k: int) -> NDArray[np.bool_]:
+    """Mask of each client's k cheapest eligible sites."""
+    masked = np.where(inst.eligible, inst.weighted, np.inf)
+    k = min(k, inst.m)
+    part = np.argpartition(masked, k - 1, axis=1)[:, :k]
+    chosen = np.zeros_like(inst.eligible)
+    np.put_along_axis(chosen, part, True, axis=1)
+    return chosen & inst.eligible
+
+
+def _solve_lp(
+    inst: _Instance, model: _Model, included: NDArray[np.bool_], deadline, max_rounds=200
+):
+    """LP relaxation by pricing columns and separating VUBs.
+
+    Returns ``(status, bound, rc_x, rc_y, y, vub_mask, included, priced)``; ``rc_x``
+    is n x m with inf where ineligible.
+    ``status`` is ``"optimal"``, ``"infeasible"`` or ``"time_limit"``.
+    """
+    n, m = inst.n, inst.m
+    ci, cj = np.nonzero(included)
+    h = _new_highs()
+    h.passModel(model.base(ci, cj, integer=False))
+    position = np.full((n, m), -1, dtype=np.int64)  # HiGHS column of x_ij
+    position[ci, cj] = m + np.arange(len(ci))
+    vub = np.zeros((n, m), dtype=bool)
+    # small models get every VUB at once; large ones only the violated ones, lazily
+    required = included if included.sum() <= 40_000 else included & model.needs_vub
+    ri, rj = np.nonzero(required)
+    model.add_vubs(h, position[ri, rj], rj)
+    vub[ri, rj] = True
+    priced = 0
+    status = "time_limit"
+    for _ in range(max_rounds):
+        if deadline is not None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            h.setOptionValue("time_limit", max(remaining, 0.01))
+        h.run()
+        model_status = h.getModelStatus()
+        if model_status == highspy.HighsModelStatus.kInfeasible:
+            status = "infeasible"
+            break
+        if model_status != highspy.HighsModelStatus.kOptimal:
+            break
+        solution = h.getSolution()
+        x_all = np.asarray(solution.col_value)
+        row_dual = np.asarray(solution.row_dual)
+        u = row_dual[:n]
+        site_dual = np.zeros(m)
+        for row_of in (model.cap_row, model.low_row):
+            has = row_of >= 0
+            site_dual[has] += row_dual[row_of[has]]
+        rc = inst.weighted - u[:, None] - inst.loads[:, None] * site_dual[None, :]
+        rc[~inst.eligible] = np.inf
+        # 1. VUBs violated by the LP point
+        y = x_all[:m]
+        x = np.zeros((n, m))
+        x[ci, cj] = x_all[m:]
+        violated = (x > y[None, :] + 1e-6) & ~vub
+        vi, vj = np.nonzero(violated)
+        # 2. columns with negative reduced cost (at most 4 per client per round)
+        candidate = np.where(included, np.inf, rc)
+        negative = candidate < -TOLERANCE * np.maximum(1.0, np.abs(inst.weighted))
+        if negative.any():
+            keep = min(4, m)
+            part = np.argpartition(candidate, keep - 1, axis=1)[:, :keep]
+            best = np.zeros_like(negative)
+            np.put_along_axis(best, part, True, axis=1)
+            negative &= best
+        ni, nj = np.nonzero(negative)
+        log.debug(
+            "LP round: value %.6g, %d columns, %d VUB violations, %d priced, %s, %.2f s",
+            h.getInfo().objective_function_value,
+            len(ci),
+            len(vi),
+            len(ni),
+            h.modelStatusToString(model_status),
+            h.getRunTime(),
+        )
+        if not len(vi) and not len(ni):
+            status = "optimal"
+            break
+        if len(ni):
+            matrix = model.column_matrix(ni, nj)
+            h.addCols(
+                len(ni),
+                inst.weighted[ni, nj],
+                np.zeros(len(ni)),
+                np.full(len(ni), INF),
+                matrix.nnz,
+                matrix.indptr[:-1].astype(np.int32),
+                matrix.indices.astype(np.int32),
+                matrix.data,
+            )
+            start = h.getNumCol() - len(ni)
+            position[ni, nj] = start + np.arange(len(ni))
+            included[ni, nj] = True
+            ci, cj = np.concatenate([ci, ni]), np.concatenate([cj, nj])
+            priced += len(ni)
+            need = model.needs_vub[ni, nj]
+            model.add_vubs(h, position[ni[need], nj[need]], nj[need])
+            vub[ni[need], nj[need]] = True
+        if len(vi):
+            model.add_vubs(h, position[vi, vj], vj)
+            vub[vi, vj] = True
+    if status != "optimal":
+        return status, None, None, None, None, vub, included, priced
+    solution = h.getSolution()
+    col_dual = np.asarray(solution.col_dual)
+    rc[ci, cj] = col_dual[m:]  # included columns: HiGHS's reduced costs (VUB duals in)
+    bound = float(h.getInfo().objective_function_value)
+    return (
+        status,
+        bound,
+        rc,
+        col_dual[:m],
+        np.asarray(solution.col_value)[:m],
+        vub,
+        included,
+        priced,
+    )
+
+
+# -- the public entry ------------------------------------------------------------
+
+
+def solve_capacitated(
+    costs: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    p: int,
+    capacity: float | NDArray[np.float64] | None,
+    *,
+    loads: NDArray[np.float64] | None = None,
+    lower_load: float | NDArray[np.float64] | None = None,
+    upper_load: float | NDArray[np.float64] | None = None,
+    fixed: list[int] | tuple[int, ...] = (),
+    forbidden: list[int] | tuple[int, ...] = (),
+    site_cost: float | NDArray[np.float64] | None = None,
+    time_limit_s: float | None = None,
+    mip_rel_gap: float = 0.0,
+    start: list[int] | None = None,
+    max_mip_columns: int = MAX_MIP_COLUMNS,
+    threads: int = 1,
+) -> CapacitatedResult:
+    """Solve a single-source capacitated p-median exactly, or to a proven gap.
+
+    Minimises ``sum_ij weights_i costs_ij x_ij + sum_j site_cost_j y_j`` over
+    ``p`` open sites, each client assigned to exactly one open site, each open
+    site's summed client load within ``[lower_load_j, min(capacity_j, upper_load_j)]``.
+
+    Parameters
+    ----------
+    costs
+        n clients x m candidate sites, non-negative and finite (e.g. minutes).
+    weights
+        Client weights in the objective (1 each when None).
+    p
+        Number of sites to open.
+    capacity
+        Most summed load an open site may serve: one number, one per site, or
+        None (no capacity).
+    loads
+        What each client counts against capacity and load bands; ``weights``
+        when None. (OR-Library's pmedcap: weights 1, loads = demand.)
+    lower_load, upper_load
+        Per-site load band of an open site (one number or one per site), e.g.
+        a balance band ``(1 -/+ b) * total / p``. A closed site carries no load.
+    fixed, forbidden
+        Column indices that must be open / stay closed.
+    site_cost
+        Cost added per open site (one number or one per site).
+    time_limit_s
+        Stop after about this many seconds with the best solution and a proven bound.
+    mip_rel_gap
+        Relative gap at which the MIP may stop (0: prove optimality).
+    start
+        Column indices of a known site set, tried as a heuristic start.
+    max_mip_columns
+        Most assignment columns in the restricted MIP; beyond it the column set is
+        cut below the proven-safe threshold and the reported bound accounts for it.
+    threads
+        Threads HiGHS may use in the MIP.
+
+    Returns
+    -------
+    CapacitatedResult
+        Open sites, assignment, objective, proven lower bound, status and gap.
+
+    Raises
+    ------
+    DataError
+        Malformed input (shapes, NaN, negative costs, p out of range, ...).
+    ScenarioError
+        Capacities that cannot hold the total load, or a client too big for every site.
+
+    """
+    started = time.perf_counter()
+    inst = _Instance(
+        costs, weights, p, capacity, loads, lower_load, upper_load, fixed, forbidden, site_cost
+    )
+    deadline = None if time_limit_s is None else started + time_limit_s
+    timings: dict[str, float] = {}
+    n, m = inst.n, inst.m
+
+    # 1. heuristic incumbent (a share of the time limit at most)
+    heuristic_deadline = None if time_limit_s is None else started + 0.25 * time_limit_s
+    upper, best_sites, best_assignment = capacitated_heuristic(
+        inst, start=start, deadline=heuristic_deadline
+    )
+    heuristic_objective = upper
+    timings["heuristic_s"] = time.perf_counter() - started
+    lp_bound: float | None = None
+    priced = 0
+
+    def result(status, sites, assignment, objective, bound, columns=0, exact=False):
+        seconds = time.perf_counter() - started
+        timings["mip_s"] = seconds - sum(v for key, v in timings.items() if key != "mip_s")
+        if assignment is None:
+            assignment = np.full(n, -1, dtype=np.int64)
+        log.info(
+            "capacitated p-median: %s, objective %.6g, bound %.6g, LP %.6g, %d of %d columns, "
+            "%.2f s",
+            status,
+            objective,
+            bound,
+            lp_bound if lp_bound is not None else math.nan,
+            columns,
+            n * m,
+            seconds,
+        )
+        return CapacitatedResult(
+            sites=tuple(sorted(int(s) for s in sites)),
+            assignment=np.asarray(assignment, dtype=np.int64),
+            objective=objective,
+            lower_bound=bound,
+            status=status,
+            seconds=seconds,
+            heuristic_objective=heuristic_objective,
+            lp_bound=lp_bound if lp_bound is not None else -math.inf,
+            columns=columns,
+            priced=priced,
+            exact_restriction=exact,
+            timings=timings,
+        )
+
+    # 2. Lagrangian bound (knapsack per site); sites it prices out of any better
+    # solution are closed in the LP and MIP below
+    lagrangian_deadline = None if time_limit_s is None else started + 0.5 * time_limit_s
+    lagrangian_bound, values, lagrangian_sites = _lagrangian(inst, upper, lagrangian_deadline)
+    if len(lagrangian_sites) == inst.p and tuple(lagrangian_sites) != tuple(best_sites):
+        cost, assignment = inst.assign(lagrangian_sites, deadline=lagrangian_deadline)
+        if cost < upper - 1e-9 * max(1.0, abs(upper)):
+            log.info("Lagrangian sites improve the incumbent: %.6g -> %.6g", upper, cost)
+            upper, best_sites, best_assignment = cost, lagrangian_sites, assignment
+    timings["lagrangian_s"] = time.perf_counter() - started - timings["heuristic_s"]
+    full = inst
+    if values is not None and best_assignment is not None:
+        closed, opened = _site_fixing(inst, lagrangian_bound, values, upper)
+        closed[best_sites] = False
+        opened &= np.isin(np.arange(m), best_sites)
+        inst = copy.copy(inst)
+        inst.allowed = full.allowed & ~closed
+        inst.eligible = full.eligible & inst.allowed[None, :]
+        inst.fixed = sorted(set(full.fixed) | set(np.flatnonzero(opened).tolist()))
+        log.info(
+            "capacitated Lagrangian: bound %.6g, heuristic %.6g; %d sites closed, %d fixed open",
+            lagrangian_bound,
+            upper,
+            int(closed.sum()),
+            int(opened.sum()),
+        )
+
+    if best_assignment is not None and lagrangian_bound >= upper - 1e-6 * max(1.0, abs(upper)):
+        timings["lp_s"] = 0.0
+        return result("optimal", best_sites, best_assignment, upper, upper)
+
+    # 3. the LP over k nearest columns + the incumbent's, priced to the full LP
+    k = max(4, math.ceil(2 * int(inst.allowed.sum()) / inst.p))
+    included = _nearest_columns(inst, k)
+    if best_assignment is not None:
+        included[np.arange(n), best_assignment] = True
+    model = _Model(inst)
+    first_columns = int(included.sum())
+    lp_status, lp_bound, rc, rc_y, y_lp, vub, included, priced = _solve_lp(
+        inst, model, included, deadline
+    )
+    timings["lp_s"] = (
+        time.perf_counter() - started - timings["heuristic_s"] - timings["lagrangian_s"]
+    )
+
+    if lp_status == "infeasible":
+        return result("infeasible", (), None, math.inf, math.inf)
+    if lp_status != "optimal":
+        trivial = float(np.where(full.eligible, full.weighted, np.inf).min(axis=1).sum())
+        trivial = max(trivial, lagrangian_bound)
+        if best_assignment is None:
+            return result("time_limit", (), None, math.inf, trivial)
+        return result("time_limit", best_sites, best_assignment, upper, min(trivial, upper))
+    log.info(
+        "capacitated LP: bound %.6g, %d first columns + %d priced, %d VUB rows; heuristic %.6g",
+        lp_bound,
+        first_columns,
+        priced,
+        int(vub.sum()),
+        upper,
+    )
+
+    # 4. restricted MIPs over columns with reduced cost <= delta, delta growing to the gap
+    scale = 1e-9 * max(1.0, abs(lp_bound))
+    eligible_rc = rc[inst.eligible]
+    delta = (upper - lp_bound) if math.isfinite(upper) else float(np.max(eligible_rc))
+    if (eligible_rc <= delta + scale).sum() > max_mip_columns:
+        delta = float(np.partition(eligible_rc, max_mip_columns - 1)[max_mip_columns - 1])
+    bound = lp_bound
+    status = "time_limit"
+    columns = 0
+    exact = False
+    tried_delta = -math.inf
+    while True:
+        gap_now = upper - lp_bound if math.isfinite(upper) else math.inf
+        exact = delta >= gap_now - scale
+        # sites whose reduced cost exceeds the gap stay closed (or open)
+        y_upper = inst.allowed.astype(float)
+        y_lower = np.zeros(m)
+        if math.isfinite(gap_now):
+            at_lower = y_lp < 0.5
+            y_upper[at_lower & (rc_y > gap_now + scale)] = 0.0
+            y_lower[~at_lower & (-rc_y > gap_now + scale)] = 1.0
+            if best_sites:
+                y_upper[best_sites] = np.maximum(y_upper[best_sites], 1.0)
+                y_lower[[j for j in range(m) if j not in best_sites]] = 0.0
+        chosen = (rc <= delta + scale) & inst.eligible & (y_upper[None, :] > 0)
+        if best_assignment is not None:
+            chosen[np.arange(n), best_assignment] = True
+        excluded = inst.eligible & ~chosen & (y_upper[None, :] > 0)
+        outside = float(rc[excluded].min()) if excluded.any() else math.inf
+        outside_bound = lp_bound + outside
+        ci, cj = np.nonzero(chosen)
+        columns = len(ci)
+        h = _new_highs(threads)
+        h.passModel(model.base(ci, cj, integer=True, y_upper=y_upper, y_lower=y_lower))
+        position = np.full((n, m), -1, dtype=np.int64)
+        position[ci, cj] = m + np.arange(len(ci))
+        want = chosen & (vub | model.needs_vub)
+        vi, vj = np.nonzero(want)
+        model.add_vubs(h, position[vi, vj], vj)
+        h.setOptionValue("mip_rel_gap", mip_rel_gap)
+        if best_assignment is not None:
+            warm = np.zeros(m + len(ci))
+            warm[best_sites] = 1.0
+            warm[position[np.arange(n), best_assignment]] = 1.0
+            solution = highspy.HighsSolution()
+            solution.col_value = warm.tolist()
+            h.setSolution(solution)
+        if deadline is not None:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                break
+            h.setOptionValue("time_limit", max(remaining, 0.01))
+        h.run()
+        info = h.getInfo()
+        model_status = h.getModelStatus()
+        if info.primal_solution_status == 2:
+            x = np.asarray(h.getSolution().col_value)
+            sites = np.flatnonzero(x[:m] > 0.5).tolist()
+            picked = x[m:] > 0.5
+            assignment = np.full(n, -1, dtype=np.int64)
+            assignment[ci[picked]] = cj[picked]
+            if np.abs(x[m:] - np.round(x[m:])).max(initial=0) > 1e-6 or (assignment < 0).any():
+                _, assignment = inst.assign(sites, deadline=deadline)  # a vertex of the same cost
+                assignment = np.full(n, -1, dtype=np.int64) if assignment is None else assignment
+            if (assignment >= 0).all() and inst.feasible(sites, assignment):
+                cost = inst.cost_of(sites, assignment)
+                if cost < upper - 1e-9 * max(1.0, abs(upper)):
+                    upper, best_sites, best_assignment = cost, sites, assignment
+        restricted = float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else lp_bound
+        if model_status == highspy.HighsModelStatus.kInfeasible:
+            restricted = math.inf
+        bound = max(lp_bound, lagrangian_bound, min(restricted, outside_bound))
+        tried_delta = delta
+        log.info(
+            "restricted MIP: delta %.6g (%s), %d columns, status %s, incumbent %.6g, bound %.6g",
+            delta,
+            "exact" if exact else "cut",
+            columns,
+            h.modelStatusToString(model_status),
+            upper,
+            bound,
+        )
+        if upper - bound <= max(1e-9 * max(1.0, abs(upper)), mip_rel_gap * abs(upper)):
+            status = "optimal" if upper - bound <= 1e-6 * max(1.0, abs(upper)) else "gap_reached"
+            break
+        if model_status == highspy.HighsModelStatus.kOptimal and mip_rel_gap > 0 and exact:
+            status = "gap_reached"
+            break
+        if exact or (deadline is not None and time.perf_counter() >= deadline):
+            break
+        if (
+            model_status != highspy.HighsModelStatus.kOptimal
+            and model_status != highspy.HighsModelStatus.kInfeasible
+        ):
+            break  # out of time inside the MIP
+        # the restricted optimum did not beat the omitted columns' bound: widen
+        gap_now = upper - lp_bound
+        delta = min(gap_now, max(2 * tried_delta, tried_delta + 1e-6 * max(1.0, abs(upper))))
+        if (rc[inst.eligible] <= delta + scale).sum() > 4 * max_mip_columns:
+            delta = float(
+                np.partition(eligible_rc, 4 * max_mip_columns - 1)[4 * max_mip_columns - 1]
+            )
+            if delta <= tried_delta:
+                break
+    if best_assignment is None:
+        if bound == math.inf:
+            return result("infeasible", (), None, math.inf, math.inf, columns, exact)
+        return result(
+            status if status != "optimal" else "time_limit",
+            (),
+            None,
+            math.inf,
+            bound,
+            columns,
+            exact,
+        )
+    if status == "optimal":
+        bound = max(bound, upper - 1e-6 * max(1.0, abs(upper)))
+    bound = min(bound, upper)
+    return result(status, best_sites, best_assignment, upper, bound, columns, exact)

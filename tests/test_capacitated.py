@@ -1,0 +1,152 @@
+"""The capacitated p-median: equal to brute force on small seeded instances."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from siting.errors import DataError, ScenarioError
+from siting.model.capacitated import solve_capacitated
+
+PMEDCAP = Path(__file__).resolve().parents[2] / "shared" / "bench" / "orlib" / "pmedcap1"
+
+
+def instance(n: int, m: int, seed: int):
+    rng = np.random.default_rng(seed)
+    clients, sites = rng.uniform(0, 100, (n, 2)), rng.uniform(0, 100, (m, 2))
+    costs = np.sqrt(((clients[:, None] - sites[None]) ** 2).sum(-1)).round(1)
+    loads = rng.integers(1, 6, n).astype(float)
+    return costs, loads
+
+
+def brute_force(costs, weights, loads, p, upper, lower, fixed=(), forbidden=(), site_cost=None):
+    """Every site subset x every single-source assignment (n <= 8, p <= 2)."""
+    n, m = costs.shape
+    site_cost = np.zeros(m) if site_cost is None else np.asarray(site_cost, float)
+    best = math.inf
+    for sites in itertools.combinations([j for j in range(m) if j not in forbidden], p):
+        if not set(fixed) <= set(sites):
+            continue
+        for choice in itertools.product(range(p), repeat=n):
+            served = np.asarray(sites)[list(choice)]
+            load = np.bincount(served, weights=loads, minlength=m)[list(sites)]
+            if (load > upper + 1e-9).any() or (load < lower - 1e-9).any():
+                continue
+            cost = weights @ costs[np.arange(n), served] + site_cost[list(sites)].sum()
+            best = min(best, cost)
+    return best
+
+
+def check(result, costs, weights, loads, p, upper, lower):
+    assert result.status == "optimal" and result.gap < 1e-6
+    assert len(result.sites) == p and set(result.assignment) <= set(result.sites)
+    load = np.bincount(result.assignment, weights=loads, minlength=costs.shape[1])
+    assert (load[list(result.sites)] <= upper + 1e-9).all()
+    assert (load[list(result.sites)] >= lower - 1e-9).all()
+    rows = np.arange(len(costs))
+    assert weights @ costs[rows, result.assignment] == pytest.approx(result.objective)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_capacity_equals_brute_force(seed):
+    costs, loads = instance(7, 5, seed)
+    weights = np.ones(7)
+    capacity = math.ceil(0.6 * loads.sum())
+    result = solve_capacitated(costs, weights, 2, capacity, loads=loads)
+    check(result, costs, weights, loads, 2, capacity, 0.0)
+    assert result.objective == pytest.approx(brute_force(costs, weights, loads, 2, capacity, 0.0))
+    uncapacitated = solve_capacitated(costs, weights, 2, None, loads=loads)
+    assert uncapacitated.objective <= result.objective
+
+
+def test_capacity_changes_the_answer():
+    # three clients beside site 0, one beside site 1; capacity 2 sends one to site 1
+    costs = np.array([[0.0, 10, 5], [1, 10, 6], [2, 10, 7], [10, 0, 10]])
+    free = solve_capacitated(costs, None, 2, None)
+    assert free.sites == (0, 1) and free.objective == pytest.approx(3.0)
+    tight = solve_capacitated(costs, None, 2, 2.0)
+    assert tight.status == "optimal" and tight.objective == pytest.approx(11.0)
+    assert tight.sites == (0, 1) and tight.assignment.tolist() == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_balance_band_equals_brute_force(seed):
+    costs, loads = instance(7, 5, seed)
+    weights = loads  # weighted objective, loads count dialogues
+    mean = loads.sum() / 2
+    low, high = 0.8 * mean, 1.2 * mean
+    result = solve_capacitated(costs, weights, 2, None, lower_load=low, upper_load=high)
+    check(result, costs, weights, loads, 2, high, low)
+    assert result.objective == pytest.approx(brute_force(costs, weights, loads, 2, high, low))
+
+
+def test_fixed_forbidden_and_site_cost_equal_brute_force():
+    costs, loads = instance(7, 5, 5)
+    weights = np.ones(7)
+    site_cost = np.array([5.0, 0.0, 30.0, 2.0, 8.0])
+    capacity = math.ceil(0.65 * loads.sum())
+    result = solve_capacitated(
+        costs, weights, 2, capacity, loads=loads, fixed=[4], forbidden=[1], site_cost=site_cost
+    )
+    assert 4 in result.sites and 1 not in result.sites
+    expected = brute_force(
+        costs, weights, loads, 2, capacity, 0.0, fixed=[4], forbidden=[1], site_cost=site_cost
+    )
+    assert result.objective == pytest.approx(expected)
+
+
+def test_total_capacity_below_demand_is_refused():
+    costs, _ = instance(6, 4, 0)
+    with pytest.raises(
+        ScenarioError, match=r"capacity: the 2 largest allowed capacities hold 6 < total load 9"
+    ):
+        solve_capacitated(costs, None, 2, 4.0, loads=np.full(6, 1.5))
+    with pytest.raises(ScenarioError, match=r"client\(s\) \[0\] have a load above"):
+        solve_capacitated(costs, None, 2, 5.0, loads=np.array([6.0, 1, 1, 1, 1, 1]))
+
+
+def test_bad_input_names_every_problem():
+    with pytest.raises(
+        DataError, match=r"(?s)2 problems.*negative entries.*p must be an integer from 1 to 2"
+    ):
+        solve_capacitated(-np.ones((3, 2)), None, 5, 10.0)
+
+
+def test_balance_that_no_assignment_meets_is_infeasible():
+    # loads 1, 2, 2 on two sites that must each carry exactly 2.5: impossible
+    costs = np.array([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0]])
+    loads = np.array([1.0, 2.0, 2.0])
+    result = solve_capacitated(costs, None, 2, None, loads=loads, lower_load=2.5, upper_load=2.5)
+    assert result.status == "infeasible" and result.sites == ()
+    assert (result.assignment == -1).all()
+
+
+def test_time_limit_returns_a_feasible_solution_with_a_gap():
+    costs, loads = instance(60, 30, 7)
+    result = solve_capacitated(costs, None, 5, 40.0, loads=loads, time_limit_s=0.5)
+    assert result.status in {"time_limit", "optimal"}
+    assert len(result.sites) == 5
+    load = np.bincount(result.assignment, weights=loads, minlength=30)
+    assert (load <= 40.0 + 1e-9).all()
+    assert result.lower_bound <= result.objective
+    assert 0.0 <= result.gap < 1.0
+
+
+@pytest.mark.parametrize(("k", "published"), [(1, 713), (2, 740)])
+def test_pmedcap1_reaches_published_optimum(k, published):
+    from siting.model.orlib import read_pmedcap
+
+    path = PMEDCAP / f"pmedcap1_{k:02d}.txt"
+    if not path.is_file():
+        pytest.skip(f"benchmark data not at {path}")
+    costs, demand, p, capacity, value = read_pmedcap(path)
+    assert value == published
+    result = solve_capacitated(costs, None, p, capacity, loads=demand)
+    assert result.status == "optimal"
+    assert result.objective == published
+    load = np.bincount(result.assignment, weights=demand, minlength=len(demand))
+    assert load.max() <= capacity
