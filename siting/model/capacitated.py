@@ -50,6 +50,7 @@ from scipy import sparse
 
 from siting.errors import DataError, ScenarioError
 from siting.model.heuristics import greedy, swap_search
+from siting.model.milp import new_highs
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,6 @@ def _per_site(value, m: int, name: str, problems: list[str], default: float) -> 
             f"{np.flatnonzero(np.isnan(array) | (array < 0))[:10].tolist()}"
         )
     return array
-
-
-def _new_highs(threads: int = 1) -> highspy.Highs:
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", threads)
-    h.setOptionValue("random_seed", 0)
-    return h
 
 
 class _Instance:
@@ -292,7 +285,7 @@ class _Instance:
         lp.a_matrix_.value_ = matrix.data
         if not self.equal_loads:
             lp.integrality_ = [highspy.HighsVarType.kInteger] * cols
-        h = _new_highs()
+        h = new_highs()
         h.passModel(lp)
         h.setOptionValue("mip_rel_gap", 0.0 if exact else 1e-4)
         if deadline is not None:
@@ -707,7 +700,7 @@ def _solve_lp(
     """
     n, m = inst.n, inst.m
     ci, cj = np.nonzero(included)
-    h = _new_highs()
+    h = new_highs()
     h.passModel(model.base(ci, cj, integer=False))
     position = np.full((n, m), -1, dtype=np.int64)  # HiGHS column of x_ij
     position[ci, cj] = m + np.arange(len(ci))
@@ -1027,7 +1020,7 @@ def solve_capacitated(
         outside_bound = lp_bound + outside
         ci, cj = np.nonzero(chosen)
         columns = len(ci)
-        h = _new_highs(threads)
+        h = new_highs(threads)
         h.passModel(model.base(ci, cj, integer=True, y_upper=y_upper, y_lower=y_lower))
         position = np.full((n, m), -1, dtype=np.int64)
         position[ci, cj] = m + np.arange(len(ci))
