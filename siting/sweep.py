@@ -328,6 +328,10 @@ def _local(tasks, scenario_json, workers) -> Iterator[dict[str, Any]]:
         )
 
 
+#: Seconds to wait for a Dask scheduler to answer.
+DASK_CONNECT_TIMEOUT_S = 10.0
+
+
 def _dask(tasks, scenario_json, scheduler) -> Iterator[dict[str, Any]]:
     try:
         from distributed import Client
@@ -336,7 +340,18 @@ def _dask(tasks, scenario_json, scheduler) -> Iterator[dict[str, Any]]:
         raise ScenarioError(
             "executor dask needs the dask extra: pip install 'siting[dask]'"
         ) from None
-    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    if isinstance(scheduler, Client):
+        client = scheduler
+    else:
+        try:
+            client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            where = scheduler or "a new local cluster"
+            raise ScenarioError(
+                f"--scheduler: cannot reach the Dask scheduler at {where} within "
+                f"{DASK_CONNECT_TIMEOUT_S:g} s ({type(exc).__name__}: {exc}); check the "
+                "address (tcp://HOST:8786) or run with --executor local"
+            ) from None
     try:
         yield from _chained(
             _chains(tasks),

@@ -292,3 +292,19 @@ def test_sweep_plots_replace_links_never_write_through(tmp_path, sweden):
     assert target.read_bytes() == b"not a plot"
     assert not (tmp_path / "tradeoff.png").is_symlink()
     assert (tmp_path / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_an_unreachable_dask_scheduler_is_a_message(tmp_path, monkeypatch):
+    import siting.sweep as sweep_module
+    from siting.errors import ScenarioError
+
+    monkeypatch.setattr(sweep_module, "DASK_CONNECT_TIMEOUT_S", 1.0)
+    with pytest.raises(
+        ScenarioError, match=r"cannot reach the Dask scheduler at tcp://127.0.0.1:9"
+    ):
+        sweep_module.sweep(
+            SCENARIO,
+            {"model.p": [4]},
+            executor="dask",
+            scheduler="tcp://127.0.0.1:9",
+        )
