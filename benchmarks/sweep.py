@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _machine import header
 
 from siting.sweep import sweep
 
@@ -32,6 +33,7 @@ def main() -> None:
         "model.p": list(range(3, 13)),
         "travel.rail.speed_factor": [round(v, 2) for v in np.linspace(0.8, 1.25, 10)],
     }
+    print(header(f"sweep of 100 runs on optimized-ten.yaml, {args.workers} workers", cache="cold"))
     with tempfile.TemporaryDirectory() as cache:
         os.environ["SITING_CACHE_DIR"] = cache  # a cold matrix cache: honest timings
         started = time.perf_counter()
@@ -51,6 +53,7 @@ def main() -> None:
         f"statuses: {table['status'].value_counts().to_dict()}; largest gap "
         f"{table['gap'].max():.1e}"
     )
+    print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

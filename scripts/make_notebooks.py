@@ -70,7 +70,7 @@ NOTEBOOKS = {
         new_code_cell(SETUP),
         new_code_cell(
             "from siting.sweep import sweep\n\n"
-            'grid = {"model.p": [3, 4, 5, 6], '
+            'grid = {"model.p": [3, 4, 5], '
             '"travel.rail.speed_factor": [0.8, 1.2]}\n'
             'table = sweep(SCENARIOS / "optimized-four.yaml", grid, workers=2)\n'
             'table[["model.p", "travel.rail.speed_factor", "offices", '
@@ -90,7 +90,7 @@ NOTEBOOKS = {
             "from siting.report.sweep_plots import plot_choice_map\n"
             "from siting.scenario import load_scenario\n"
             "from siting.sweep import robustness\n\n"
-            'frequency = robustness(SCENARIOS / "optimized-four.yaml", runs=6, '
+            'frequency = robustness(SCENARIOS / "optimized-four.yaml", runs=4, '
             "fraction=0.1, workers=2)\n"
             "atlas = load_scenario_atlas(load_scenario(SCENARIOS / "
             '"optimized-four.yaml"))\n'

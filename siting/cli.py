@@ -105,17 +105,15 @@ SetOption = Annotated[
 ]
 
 
-def _run(
-    scenario_path: Path,
-    overrides: list[str] | None,
-    *,
-    prices: bool = False,
-    office_values: bool = False,
-):
-    """Load, validate and solve one scenario with a progress display."""
+def _load(scenario_path: Path, overrides: list[str] | None):
+    """Read and validate a scenario (quick: no geographic library is imported)."""
     from siting.scenario import load_scenario
 
-    scenario = load_scenario(scenario_path, overrides or [])
+    return load_scenario(scenario_path, overrides or [])
+
+
+def _run(scenario, *, prices: bool = False, office_values: bool = False):
+    """Solve one loaded scenario with a progress display."""
     from siting.pipeline import run  # the geographic stack, once the file reads
 
     with console.status(f"solving {scenario.name} ...", spinner="dots"):
@@ -169,10 +167,13 @@ def solve(
     ] = False,
 ) -> None:
     """Solve a scenario and write offices.csv, assignments.csv, regions.gpkg, maps, report."""
-    from siting.report.outputs import check_out_dir, write_outputs
+    from siting._io import check_out_dir
 
+    loaded = _load(scenario, overrides)
     _announce_replaced(out, check_out_dir(out))  # a bad --out is refused before the solve
-    result = _run(scenario, overrides, prices=prices, office_values=office_values)
+    result = _run(loaded, prices=prices, office_values=office_values)
+    from siting.report.outputs import write_outputs
+
     _print_solution(result)
     with console.status("writing outputs ...", spinner="dots"):
         paths = write_outputs(result, out)
@@ -213,11 +214,13 @@ def compare(
     overrides: SetOption = None,
 ) -> None:
     """Solve several scenarios; write comparison.csv, maps side by side, and who changes office."""
-    from siting.report.compare import comparison_table, write_comparison
-    from siting.report.outputs import check_out_dir
+    from siting._io import check_out_dir
 
+    loaded = [_load(path, overrides) for path in scenarios]
     _announce_replaced(out, check_out_dir(out))
-    runs = [_run(path, overrides) for path in scenarios]
+    runs = [_run(scenario) for scenario in loaded]
+    from siting.report.compare import comparison_table, write_comparison
+
     with console.status("writing comparison ...", spinner="dots"):
         paths = write_comparison(runs, out)
     table = Table(title="Comparison")
