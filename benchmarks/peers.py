@@ -21,19 +21,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from pmedian import random_instance  # the same random instances as benchmarks/pmedian.py
 
 from siting.model.orlib import read_pmed, read_pmedopt
 from siting.model.pmedian import solve_pmedian
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench" / "orlib"
-
-
-def random_instance(n: int, seed: int) -> np.ndarray:
-    """n points uniform in a 1000 x 1000 square; Euclidean costs, clients = sites."""
-    rng = np.random.default_rng(seed)
-    xy = rng.uniform(0, 1000, size=(n, 2))
-    return np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1))
 
 
 def _spopt_child(costs: np.ndarray, p: int, cap: float, queue) -> None:
