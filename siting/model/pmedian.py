@@ -179,15 +179,87 @@ class _Rules:
         return replace(self, **changes)
 
 
+class EuclideanCosts:
+    """Client-to-site costs computed on demand from planar coordinates (no dense matrix).
+
+    The cost of client i at site j is the Euclidean distance between them, rounded
+    to the nearest integer when ``rounded`` (TSPLIB's ``EUC_2D`` convention,
+    ``floor(d + 0.5)``). Blocks of the matrix are computed when asked for, and a
+    KD-tree over the sites finds every site within a radius of a client.
+
+    Parameters
+    ----------
+    clients
+        ``(n, 2)`` client coordinates.
+    sites
+        ``(m, 2)`` candidate site coordinates.
+    rounded
+        Round each distance to the nearest integer.
+
+    """
+
+    def __init__(
+        self, clients: NDArray[np.float64], sites: NDArray[np.float64], *, rounded: bool = True
+    ) -> None:
+        from scipy.spatial import cKDTree
+
+        self.clients = np.ascontiguousarray(clients, dtype=float)
+        self.sites = np.ascontiguousarray(sites, dtype=float)
+        self.rounded = rounded
+        self.shape = (len(self.clients), len(self.sites))
+        self.tree = cKDTree(self.sites)
+
+    def _finish(self, distance: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.floor(distance + 0.5) if self.rounded else distance
+
+    def block(self, rows, cols=None) -> NDArray[np.float64]:
+        """The dense costs ``costs[rows][:, cols]`` (all sites when ``cols`` is None)."""
+        from scipy.spatial.distance import cdist
+
+        b = self.sites if cols is None else self.sites[np.asarray(cols, dtype=np.int64)]
+        return self._finish(cdist(self.clients[np.asarray(rows, dtype=np.int64)], b))
+
+    def nearest(self, sites) -> NDArray[np.float64]:
+        """Every client's cost to its nearest site among ``sites``."""
+        sites = np.asarray(sites, dtype=np.int64)
+        out = np.empty(self.shape[0])
+        step = max(1, 20_000_000 // max(1, len(sites)))
+        for lo in range(0, self.shape[0], step):
+            rows = np.arange(lo, min(lo + step, self.shape[0]))
+            out[rows] = self.block(rows, sites).min(axis=1)
+        return out
+
+    def within(self, rows, radius) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray]:
+        """Pairs (row, site, cost) with cost strictly below each row's ``radius``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        radius = np.broadcast_to(np.asarray(radius, dtype=float), rows.shape)
+        # rounded costs below r need a distance below r - 0.5; query with a margin
+        found = self.tree.query_ball_point(self.clients[rows], radius + 1e-6, return_sorted=False)
+        lengths = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+        cols = np.fromiter((j for f in found for j in f), dtype=np.int64, count=int(lengths.sum()))
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        cost = self._finish(
+            np.sqrt(((self.clients[rows[owner]] - self.sites[cols]) ** 2).sum(axis=1))
+        )
+        keep = cost < radius[owner]
+        return owner[keep], cols[keep], cost[keep]
+
+
 class _Cuts:
-    """Generates Benders cuts for all clients at once."""
+    """Generates Benders cuts for all clients at once from a dense cost matrix."""
 
     def __init__(self, costs: NDArray[np.float64]) -> None:
         self.costs = costs
+        self.k = costs.shape[0]
+        self.floor = costs.min(axis=1)
         self.order = np.argsort(costs, axis=1, kind="stable")
         self.sorted = np.take_along_axis(costs, self.order, axis=1)
         self.rows = np.arange(costs.shape[0])
         self.seen: set[tuple[int, float]] = set()
+
+    def to_sites(self, sites) -> NDArray[np.float64]:
+        """Every client's costs to ``sites`` (k x len(sites))."""
+        return self.costs[:, list(sites)]
 
     def levels(self, y: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
         """Most violated level per client at ``y`` and the cut's value there."""
@@ -197,29 +269,88 @@ class _Cuts:
         value = level - np.maximum(level[:, None] - self.costs, 0.0) @ y
         return level, value
 
-    def rows_for(self, clients: NDArray, level: NDArray, n_sites: int):
-        """CSR arrays of the new cuts (skipping ones already added)."""
-        indices, values, lower = [], [], []
+    def _fresh(self, clients: NDArray, level: NDArray) -> NDArray[np.int64]:
+        """The clients whose cut at ``level`` is not in the model yet (now marked added)."""
+        fresh = []
         for i in clients:
             key = (int(i), float(level[i]))
-            if key in self.seen:
-                continue
-            self.seen.add(key)
-            coefficient = level[i] - self.costs[i]
-            closer = np.flatnonzero(coefficient > 0)
-            indices.append(np.concatenate([closer, [n_sites + i]]))
-            values.append(np.concatenate([coefficient[closer], [1.0]]))
-            lower.append(level[i])
-        if not lower:
+            if key not in self.seen:
+                self.seen.add(key)
+                fresh.append(int(i))
+        return np.array(fresh, dtype=np.int64)
+
+    def _closer(self, clients: NDArray[np.int64], level: NDArray):
+        """Pairs (position in clients, site, cost) with cost below the client's level."""
+        coefficient = level[clients][:, None] - self.costs[clients]
+        owner, cols = np.nonzero(coefficient > 0)
+        return owner, cols, self.costs[clients[owner], cols]
+
+    def rows_for(self, clients: NDArray, level: NDArray, n_sites: int):
+        """CSR arrays of the new cuts (skipping ones already added)."""
+        clients = self._fresh(clients, level)
+        if not len(clients):
             return None
-        lengths = np.array([len(v) for v in indices])
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        return (
-            np.array(lower),
-            starts.astype(np.int32),
-            np.concatenate(indices).astype(np.int32),
-            np.concatenate(values),
-        )
+        owner, cols, cost = self._closer(clients, level)
+        lower = level[clients]
+        # row r: the sites closer than its level, then theta_i
+        order = np.argsort(owner, kind="stable")
+        owner, cols, cost = owner[order], cols[order], cost[order]
+        counts = np.bincount(owner, minlength=len(clients)) + 1
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        indices = np.empty(int(counts.sum()), dtype=np.int64)
+        values = np.empty(int(counts.sum()))
+        position = np.arange(len(owner)) + owner  # row r's sites, then its theta
+        indices[position] = cols
+        values[position] = lower[owner] - cost
+        last = starts + counts - 1
+        indices[last] = n_sites + clients
+        values[last] = 1.0
+        return lower, starts.astype(np.int32), indices.astype(np.int32), values
+
+
+class _GeometricCuts(_Cuts):
+    """Benders cuts from a :class:`EuclideanCosts` oracle: no dense matrix is held.
+
+    Separation at ``y`` needs each client's costs to the sites where ``y > 0`` only
+    (computed in row blocks); a cut's row needs the sites closer than its level,
+    found with the oracle's KD-tree.
+    """
+
+    def __init__(self, oracle: EuclideanCosts, clients: NDArray[np.int64]) -> None:
+        self.oracle = oracle
+        self.clients = np.asarray(clients, dtype=np.int64)
+        self.k = len(self.clients)
+        # every client is a candidate site when sites and clients coincide; else look it up
+        distance, _ = oracle.tree.query(oracle.clients[self.clients])
+        self.floor = oracle._finish(distance)
+        self.seen = set()
+
+    def to_sites(self, sites) -> NDArray[np.float64]:
+        return self.oracle.block(self.clients, list(sites))
+
+    def levels(self, y: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        support = np.flatnonzero(y > 1e-12)
+        weight = y[support]
+        level = np.empty(self.k)
+        value = np.empty(self.k)
+        step = max(1, 10_000_000 // max(1, len(support)))
+        for lo in range(0, self.k, step):
+            part = slice(lo, min(lo + step, self.k))
+            costs = self.oracle.block(self.clients[part], support)
+            order = np.argsort(costs, axis=1, kind="stable")
+            cumulative = np.cumsum(weight[order], axis=1)
+            hit = cumulative >= 1.0 - 1e-9
+            first = np.argmax(hit, axis=1)
+            rows = np.arange(costs.shape[0])
+            at = costs[rows, order[rows, first]]
+            # when y sums below 1 nothing reaches it: the farthest support site's level
+            at = np.where(hit.any(axis=1), at, costs.max(axis=1))
+            level[part] = at
+            value[part] = at - np.maximum(at[:, None] - costs, 0.0) @ weight
+        return level, value
+
+    def _closer(self, clients: NDArray[np.int64], level: NDArray):
+        return self.oracle.within(self.clients[clients], level[clients])
 
 
 def _is_integer(value) -> bool:
@@ -790,36 +921,104 @@ def solve_pmedian(
         mip_rel_gap=mip_rel_gap,
         threads=threads,
     )
-    m = costs.shape[1]
     deadline = None if time_limit_s is None else started + time_limit_s
-    timings: dict[str, float] = {}
 
     # 1. heuristic incumbent meeting every hard rule
     incumbent = _incumbent(costs, weights, rules, start, threads, deadline)
-    upper = _value(costs, weights, rules, incumbent)
-    heuristic_objective = upper
-    timings["heuristic_s"] = time.perf_counter() - started
+    timings: dict[str, float] = {"heuristic_s": time.perf_counter() - started}
 
     active = np.flatnonzero(weights > 0)
-    sub_costs, sub_weights = costs[active], weights[active]
+    sub_costs = costs[active]
     if rules.cap is not None:
         # levels above a client's farthest eligible site never bind
         farthest = np.where(costs <= rules.cap[:, None], costs, -np.inf).max(axis=1)
         sub_costs = np.minimum(sub_costs, farthest[active][:, None])
-    cuts = _Cuts(sub_costs)
-    k = len(active)
+    cover_clients = (
+        _cover_clients(costs, weights, rules)[0]
+        if rules.min_covered_weight is not None
+        else np.zeros(0, dtype=int)
+    )
 
+    def evaluate(sites) -> float | None:
+        if _breaks(costs, weights, rules, sites):
+            return None
+        return _value(costs, weights, rules, sites)
+
+    def covered(sites) -> NDArray[np.float64]:
+        z = costs[np.ix_(cover_clients, list(sites))] <= (rules.cover_radius or 0)
+        return z.any(axis=1).astype(float)
+
+    best_sites, upper, lower_bound, status, rounds, cuts, heuristic = _benders(
+        _Cuts(sub_costs),
+        weights[active],
+        rules,
+        incumbent,
+        evaluate=evaluate,
+        site_rows=lambda h, start_column: _add_site_rows(h, costs, weights, rules, start_column),
+        covered=covered,
+        started=started,
+        deadline=deadline,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        timings=timings,
+    )
+    assignment = np.asarray(best_sites)[np.argmin(costs[:, best_sites], axis=1)]
+    return PMedianResult(
+        sites=tuple(best_sites),
+        assignment=assignment,
+        objective=upper,
+        lower_bound=lower_bound,
+        status=status,
+        seconds=time.perf_counter() - started,
+        heuristic_objective=heuristic,
+        cuts=cuts,
+        rounds=rounds,
+        timings=timings,
+        site_charges=float(rules.site_cost[best_sites].sum()),
+    )
+
+
+def _benders(
+    cuts: _Cuts,
+    weights: NDArray[np.float64],
+    rules: _Rules,
+    incumbent: list[int],
+    *,
+    evaluate,
+    site_rows,
+    covered,
+    started: float,
+    deadline: float | None,
+    mip_rel_gap: float,
+    threads: int,
+    timings: dict[str, float],
+) -> tuple[list[int], float, float, str, int, int, float]:
+    """The Benders master loop shared by the dense and the coordinate paths.
+
+    ``cuts`` generates the cuts of the clients with positive weight (``weights``
+    are theirs); ``evaluate(sites)`` is the objective of a set of open sites, or
+    None when it breaks a hard rule; ``site_rows(h, start)`` adds the rows on the
+    site columns and returns the number of extra columns it appended at
+    ``start``; ``covered(sites)`` their values for ``sites``.
+
+    Returns the best sites (sorted), their objective, the proven bound, the status,
+    the MIP rounds, the cuts added and the heuristic objective.
+    """
+    m = len(rules.site_cost)
+    k = cuts.k
+    upper = evaluate(incumbent)
+    assert upper is not None
+    heuristic_objective = upper
     h = new_highs(threads)
-    lower_cols = np.concatenate([np.zeros(m), sub_costs.min(axis=1)])
+    lower_cols = np.concatenate([np.zeros(m), cuts.floor])
     upper_cols = np.concatenate([np.ones(m), np.full(k, INF)])
     upper_cols[rules.forbidden] = 0.0
     lower_cols[rules.fixed] = 1.0
     h.addVars(m + k, lower_cols, upper_cols)
     h.changeColsCost(
-        m + k, np.arange(m + k, dtype=np.int32), np.concatenate([rules.site_cost, sub_weights])
+        m + k, np.arange(m + k, dtype=np.int32), np.concatenate([rules.site_cost, weights])
     )
-    q = _add_site_rows(h, costs, weights, rules, m + k)
-    cover_clients = _cover_clients(costs, weights, rules)[0] if q else np.zeros(0, dtype=int)
+    q = site_rows(h, m + k)
 
     def add(clients, level) -> int:
         built = cuts.rows_for(clients, level, m)
@@ -834,16 +1033,16 @@ def solve_pmedian(
     def columns_at(sites) -> list[float]:
         y = np.zeros(m)
         y[list(sites)] = 1.0
-        theta = sub_costs[:, list(sites)].min(axis=1)
-        z = (costs[np.ix_(cover_clients, list(sites))] <= (rules.cover_radius or 0)).any(axis=1)
-        return list(np.concatenate([y, theta, z.astype(float)]))
+        theta = cuts.to_sites(sites).min(axis=1)
+        z = covered(sites) if q else np.zeros(0)
+        return list(np.concatenate([y, theta, z]))
 
     y_incumbent = np.zeros(m)
     y_incumbent[incumbent] = 1.0
     level, _ = cuts.levels(y_incumbent)
     add(np.arange(k), level)
     if len(incumbent) > 1:  # and at each client's second-nearest incumbent site
-        second = np.partition(sub_costs[:, incumbent], 1, axis=1)[:, 1]
+        second = np.partition(cuts.to_sites(incumbent), 1, axis=1)[:, 1]
         add(np.arange(k), second)
 
     # 2. LP relaxation by cutting planes (at least one round: it gives the bound)
@@ -869,7 +1068,7 @@ def solve_pmedian(
     lp_bound = (
         float(h.getInfo().objective_function_value)
         if lp_solved
-        else float(sub_weights @ sub_costs.min(axis=1) + rules.site_cost[rules.fixed].sum())
+        else float(weights @ cuts.floor + rules.site_cost[rules.fixed].sum())
     )
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
@@ -950,10 +1149,9 @@ def solve_pmedian(
             pending.append((under, level))
             found.append(np.flatnonzero(np.round(final[:m]) > 0.5))
         for sites in found:
-            if len(sites) and not _breaks(costs, weights, rules, sites):
-                cost = _value(costs, weights, rules, sites)
-                if cost < upper - 1e-9 * max(1.0, abs(upper)):
-                    upper, best_sites = cost, sites.tolist()
+            cost = evaluate(sites) if len(sites) else None
+            if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
+                upper, best_sites = cost, sites.tolist()
         added = sum(add(clients, level) for clients, level in pending if len(clients))
         log.debug(
             "MIP round %d: %s, bound %.6g, incumbent %.6g, %d cuts added, %.2f s",
@@ -974,9 +1172,6 @@ def solve_pmedian(
         lower_bound = min(upper, max(lower_bound, upper - 1e-6 * max(1.0, upper)))
     seconds = time.perf_counter() - started
     timings["mip_s"] = seconds - timings["heuristic_s"] - timings["lp_s"]
-    best_sites = sorted(best_sites)
-    assignment = np.asarray(best_sites)[np.argmin(costs[:, best_sites], axis=1)]
-    charges = float(rules.site_cost[best_sites].sum())
     log.info(
         "p-median: %s, objective %.6g, bound %.6g, %d cuts, %d MIP rounds, %.2f s",
         status,
@@ -986,19 +1181,8 @@ def solve_pmedian(
         rounds,
         seconds,
     )
-    return PMedianResult(
-        sites=tuple(best_sites),
-        assignment=assignment,
-        objective=upper,
-        lower_bound=lower_bound,
-        status=status,
-        seconds=seconds,
-        heuristic_objective=heuristic_objective,
-        cuts=len(cuts.seen),
-        rounds=rounds,
-        timings=timings,
-        site_charges=charges,
-    )
+    best = sorted(best_sites)
+    return best, upper, lower_bound, status, rounds, len(cuts.seen), heuristic_objective
 
 
 @dataclass(frozen=True)
