@@ -42,6 +42,7 @@ from siting.model.heuristics import (
     constrained_greedy,
     constrained_search,
     greedy,
+    sampled_start,
     swap_search,
 )
 from siting.model.milp import new_highs
@@ -256,6 +257,11 @@ class _Cuts:
         self.sorted = np.take_along_axis(costs, self.order, axis=1)
         self.rows = np.arange(costs.shape[0])
         self.seen: set[tuple[int, float]] = set()
+        self.active: NDArray[np.bool_] | None = None  # every site is a column of every cut
+
+    def price(self, duals: NDArray[np.float64], count_dual: float) -> NDArray[np.float64] | None:
+        """Reduced costs of the sites left out of the cuts (None: no site is left out)."""
+        return None
 
     def to_sites(self, sites) -> NDArray[np.float64]:
         """Every client's costs to ``sites`` (k x len(sites))."""
@@ -324,6 +330,9 @@ class _GeometricCuts(_Cuts):
         distance, _ = oracle.tree.query(oracle.clients[self.clients])
         self.floor = oracle._finish(distance)
         self.seen = set()
+        self.active = np.zeros(oracle.shape[1], dtype=bool)
+        self.row_client: list[NDArray[np.int64]] = []
+        self.row_level: list[NDArray[np.float64]] = []
 
     def to_sites(self, sites) -> NDArray[np.float64]:
         return self.oracle.block(self.clients, list(sites))
@@ -350,7 +359,55 @@ class _GeometricCuts(_Cuts):
         return level, value
 
     def _closer(self, clients: NDArray[np.int64], level: NDArray):
-        return self.oracle.within(self.clients[clients], level[clients])
+        active = np.flatnonzero(self.active)
+        owners, cols, costs = [], [], []
+        step = max(1, 10_000_000 // max(1, len(active)))
+        for lo in range(0, len(clients), step):
+            part = np.arange(lo, min(lo + step, len(clients)))
+            block = self.oracle.block(self.clients[clients[part]], active)
+            owner, col = np.nonzero(block < level[clients[part]][:, None])
+            owners.append(part[owner])
+            cols.append(active[col])
+            costs.append(block[owner, col])
+        self.row_client.append(clients)
+        self.row_level.append(level[clients])
+        return np.concatenate(owners), np.concatenate(cols), np.concatenate(costs)
+
+    def _records(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        if len(self.row_client) > 1:
+            self.row_client = [np.concatenate(self.row_client)]
+            self.row_level = [np.concatenate(self.row_level)]
+        return self.row_client[0], self.row_level[0]
+
+    def price(self, duals: NDArray[np.float64], count_dual: float) -> NDArray[np.float64]:
+        """Reduced cost of every site as a column of the full cuts, from the LP's duals.
+
+        ``duals`` are the cut rows' duals in the order they were added; a site's
+        coefficient in the cut of client i at level D is ``max(0, D - d_ij)``.
+        """
+        client, level = self._records()
+        rows = np.flatnonzero(duals > 1e-12)
+        total = np.zeros(len(self.active))
+        for lo in range(0, len(rows), 2000):
+            part = rows[lo : lo + 2000]
+            owner, cols, costs = self.oracle.within(self.clients[client[part]], level[part])
+            share = duals[part][owner] * (level[part][owner] - costs)
+            total += np.bincount(cols, weights=share, minlength=len(total))
+        return -count_dual - total
+
+    def column(self, sites: NDArray[np.int64]) -> tuple[NDArray, NDArray, NDArray]:
+        """Coefficients (cut number, site, value) of ``sites`` in the cuts added so far."""
+        client, level = self._records()
+        cut_rows, cols, values = [], [], []
+        step = max(1, 10_000_000 // max(1, len(sites)))
+        for lo in range(0, len(client), step):
+            part = np.arange(lo, min(lo + step, len(client)))
+            costs = self.oracle.block(self.clients[client[part]], sites)
+            r, c = np.nonzero(costs < level[part][:, None])
+            cut_rows.append(part[r])
+            cols.append(sites[c])
+            values.append(level[part][r] - costs[r, c])
+        return np.concatenate(cut_rows), np.concatenate(cols), np.concatenate(values)
 
 
 def _is_integer(value) -> bool:
@@ -1013,29 +1070,65 @@ def _benders(
     lower_cols = np.concatenate([np.zeros(m), cuts.floor])
     upper_cols = np.concatenate([np.ones(m), np.full(k, INF)])
     upper_cols[rules.forbidden] = 0.0
+    if cuts.active is not None:  # sites outside the cuts so far enter by pricing
+        upper_cols[:m][~cuts.active] = 0.0
     lower_cols[rules.fixed] = 1.0
     h.addVars(m + k, lower_cols, upper_cols)
     h.changeColsCost(
         m + k, np.arange(m + k, dtype=np.int32), np.concatenate([rules.site_cost, weights])
     )
     q = site_rows(h, m + k)
+    first_cut = h.getNumRow()
+
+    # site j's column; a site priced in later gets a new column holding its
+    # coefficients in the cuts so far (its first column stays fixed at 0)
+    col_of = np.arange(m)
+
+    def activate(sites: NDArray[np.int64]) -> None:
+        """Make ``sites`` columns of every cut added so far (column generation)."""
+        assert cuts.active is not None
+        sites = np.sort(sites)
+        cut_rows, cols, values = cuts.column(sites)
+        cuts.active[sites] = True
+        # each new column: the count row (row 0), then its cuts
+        where = np.concatenate([np.arange(len(sites)), np.searchsorted(sites, cols)])
+        rows = np.concatenate([np.zeros(len(sites), dtype=np.int64), cut_rows + first_cut])
+        coefficients = np.concatenate([np.ones(len(sites)), values])
+        order = np.lexsort((rows, where))
+        starts = np.searchsorted(where[order], np.arange(len(sites))).astype(np.int32)
+        first = h.getNumCol()
+        status = h.addCols(
+            len(sites),
+            rules.site_cost[sites],
+            np.zeros(len(sites)),
+            np.ones(len(sites)),
+            len(order),
+            starts,
+            rows[order].astype(np.int32),
+            coefficients[order],
+        )
+        assert status == highspy.HighsStatus.kOk, status
+        col_of[sites] = np.arange(first, first + len(sites))
 
     def add(clients, level) -> int:
         built = cuts.rows_for(clients, level, m)
         if built is None:
             return 0
         lower, starts, indices, values = built
+        if cuts.active is not None:
+            indices = np.where(indices < m, col_of[np.minimum(indices, m - 1)], indices)
         h.addRows(
             len(lower), lower, np.full(len(lower), INF), len(indices), starts, indices, values
         )
         return len(lower)
 
     def columns_at(sites) -> list[float]:
-        y = np.zeros(m)
-        y[list(sites)] = 1.0
-        theta = cuts.to_sites(sites).min(axis=1)
-        z = covered(sites) if q else np.zeros(0)
-        return list(np.concatenate([y, theta, z]))
+        x = np.zeros(h.getNumCol())
+        x[col_of[list(sites)]] = 1.0
+        x[m : m + k] = cuts.to_sites(sites).min(axis=1)
+        if q:
+            x[m + k : m + k + q] = covered(sites)
+        return list(x)
 
     y_incumbent = np.zeros(m)
     y_incumbent[incumbent] = 1.0
@@ -1045,9 +1138,12 @@ def _benders(
         second = np.partition(cuts.to_sites(incumbent), 1, axis=1)[:, 1]
         add(np.arange(k), second)
 
-    # 2. LP relaxation by cutting planes (at least one round: it gives the bound)
+    # 2. LP relaxation by cutting planes (at least one round: it gives the bound); with
+    # a cut generator that leaves sites out, the sites whose reduced cost is negative
+    # enter as columns until none is left (the bound then holds for every site)
     lp_rounds = 0
     y = np.zeros(m)
+    reduced = np.zeros(m)
     while True:
         if lp_rounds and deadline is not None and time.perf_counter() > deadline:
             break
@@ -1057,12 +1153,24 @@ def _benders(
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break  # the LP itself ran out of time: keep the cuts' bound so far
         solution = np.asarray(h.getSolution().col_value)
-        y, theta = solution[:m], solution[m : m + k]
+        y, theta = solution[col_of], solution[m : m + k]
         level, value = cuts.levels(y)
         violated = np.flatnonzero(value - theta > 1e-6 * np.maximum(1.0, np.abs(value)))
         lp_rounds += 1
-        if not len(violated) or not add(violated, level):
+        if len(violated) and add(violated, level):
+            continue
+        reduced = np.asarray(h.getSolution().col_dual)[col_of]
+        if cuts.active is None:
             break
+        duals = np.asarray(h.getSolution().row_dual)
+        priced = cuts.price(duals[first_cut:], float(duals[0]))
+        assert priced is not None
+        reduced[~cuts.active] = priced[~cuts.active]
+        entering = np.flatnonzero(~cuts.active & (priced < -1e-7 * max(1.0, abs(upper))))
+        log.debug("LP round %d: %d sites priced in", lp_rounds, len(entering))
+        if not len(entering):
+            break
+        activate(entering[np.argsort(priced[entering])[:500]])
     lp_solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     # without a solved LP, the trivial bound: every client at its cheapest site
     lp_bound = (
@@ -1070,18 +1178,30 @@ def _benders(
         if lp_solved
         else float(weights @ cuts.floor + rules.site_cost[rules.fixed].sum())
     )
+    if lp_solved:  # the LP's p largest sites may beat the heuristic
+        rounded = np.argsort(-y, kind="stable")[: rules.p_max]
+        rounded = rounded[y[rounded] > 1e-6]
+        if rules.p_min <= len(rounded):
+            cost = evaluate(sorted(rounded.tolist()))
+            if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
+                upper, incumbent = cost, sorted(rounded.tolist())
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
     closable = np.zeros(0, dtype=np.int64)
     if lp_solved:
-        reduced = np.asarray(h.getSolution().col_dual)[:m]
         closable = np.flatnonzero(
             (y < 1e-9) & (lp_bound + reduced > upper + 1e-9 * max(1.0, upper))
         )
         closable = np.setdiff1d(closable, rules.fixed)
     if len(closable):
         zeros = np.zeros(len(closable))
-        h.changeColsBounds(len(closable), closable.astype(np.int32), zeros, zeros)
+        h.changeColsBounds(len(closable), col_of[closable].astype(np.int32), zeros, zeros)
+    if cuts.active is not None:  # the sites still open to the MIP become columns
+        shut = np.zeros(m, dtype=bool)
+        shut[closable] = True
+        missing = np.flatnonzero(~cuts.active & ~shut)
+        if len(missing):
+            activate(missing)
     timings["lp_s"] = time.perf_counter() - started - timings["heuristic_s"]
     log.info(
         "p-median LP: bound %.6g after %d rounds, %d cuts; heuristic %.6g; %d sites fixed closed",
@@ -1095,8 +1215,9 @@ def _benders(
     # 3. master MIP over the generated cuts. Every improving solution HiGHS finds is
     # checked at once; one that under-charges a client interrupts the search, its
     # cuts are added and the master is solved again from the incumbent.
+    integer = np.union1d(np.arange(m), col_of).astype(np.int32)
     h.changeColsIntegrality(
-        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+        len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
     )
     h.setOptionValue("mip_rel_gap", mip_rel_gap)
     # measured on OR-Library pmed31/pmed36: HiGHS's presolve of the master costs more than
@@ -1106,7 +1227,7 @@ def _benders(
     found: list[NDArray] = []
 
     def violations(x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        y_int = np.round(x[:m])
+        y_int = np.round(x[col_of])
         level, value = cuts.levels(y_int)
         under = np.flatnonzero(value - x[m : m + k] > 1e-6 * np.maximum(1.0, np.abs(value)))
         # a cut already in the model is met within HiGHS's tolerances: not a violation
@@ -1126,7 +1247,9 @@ def _benders(
     h.cbMipInterrupt.subscribe(on_interrupt)
 
     best_sites, lower_bound, status, rounds = incumbent, lp_bound, "time_limit", 0
-    while True:
+    if lp_solved and upper <= lp_bound + 1e-9 * max(1.0, abs(upper)):
+        status = "optimal"  # the LP bound meets the incumbent: no branching needed
+    while status != "optimal":
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0:
             break
@@ -1147,7 +1270,7 @@ def _benders(
         if len(final) == h.getNumCol():
             _, under, level = violations(final)
             pending.append((under, level))
-            found.append(np.flatnonzero(np.round(final[:m]) > 0.5))
+            found.append(np.flatnonzero(np.round(final[col_of]) > 0.5))
         for sites in found:
             cost = evaluate(sites) if len(sites) else None
             if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
@@ -1183,6 +1306,141 @@ def _benders(
     )
     best = sorted(best_sites)
     return best, upper, lower_bound, status, rounds, len(cuts.seen), heuristic_objective
+
+
+def solve_pmedian_points(
+    clients: NDArray[np.float64],
+    p: int,
+    weights: NDArray[np.float64] | None = None,
+    *,
+    sites: NDArray[np.float64] | None = None,
+    rounded: bool = True,
+    time_limit_s: float | None = None,
+    mip_rel_gap: float = 0.0,
+    threads: int = 1,
+    start: list[int] | None = None,
+) -> PMedianResult:
+    """Solve a p-median exactly on planar points without a dense cost matrix.
+
+    The same Benders method as :func:`solve_pmedian`, with costs computed from the
+    coordinates when needed (:class:`EuclideanCosts`): memory grows with the cuts,
+    not with n x m, so national instances (e.g. TSPLIB ``sw24978``, 24,978 places)
+    fit in a few GiB.
+
+    Parameters
+    ----------
+    clients
+        ``(n, 2)`` client coordinates.
+    p
+        Number of sites to open.
+    weights
+        Client weights (1 each by default).
+    sites
+        ``(m, 2)`` candidate site coordinates; the clients themselves when omitted.
+    rounded
+        Round each distance to the nearest integer (TSPLIB ``EUC_2D``).
+    time_limit_s, mip_rel_gap, threads, start
+        As for :func:`solve_pmedian`.
+
+    Returns
+    -------
+    PMedianResult
+        Open sites, assignment, objective, proven lower bound and status.
+
+    Raises
+    ------
+    DataError
+        Malformed coordinates, weights or p (named).
+
+    """
+    started = time.perf_counter()
+    source = "p-median points"
+    problems: list[str] = []
+    xy = _float_array(clients, (len(np.asarray(clients)), 2), "clients (n x 2)", problems)
+    site_xy = xy if sites is None else _float_array(sites, (len(sites), 2), "sites", problems)
+    if problems:
+        raise DataError(problems, source=source)
+    n, m = len(xy), len(site_xy)
+    if not n or not m or not (np.isfinite(xy).all() and np.isfinite(site_xy).all()):
+        raise DataError("coordinates must be finite and non-empty", source=source)
+    w = _float_array(np.ones(n) if weights is None else weights, (n,), "weights", problems)
+    if w is not None and (not np.isfinite(w).all() or (w < 0).any()):
+        problems.append("weights must be one finite non-negative number per client")
+    if not _is_integer(p) or not 1 <= p <= m:
+        problems.append(f"p must be a whole number between 1 and {m}, got {p!r}")
+    if time_limit_s is not None and (not _is_number(time_limit_s) or not time_limit_s > 0):
+        problems.append(f"time_limit_s must be a positive number of seconds, got {time_limit_s!r}")
+    if not _is_number(mip_rel_gap) or not 0 <= mip_rel_gap <= 1:
+        problems.append(f"mip_rel_gap must be between 0 and 1, got {mip_rel_gap!r}")
+    if start is not None:
+        _columns(start, m, "start", problems)
+    if problems:
+        raise DataError(problems, source=source)
+    assert w is not None
+    deadline = None if time_limit_s is None else started + time_limit_s
+    oracle = EuclideanCosts(xy, site_xy, rounded=rounded)
+    rules = _Rules(
+        p_min=int(p),
+        p_max=int(p),
+        fixed=[],
+        forbidden=[],
+        site_cost=np.zeros(m),
+        cap=None,
+        conflicts=np.zeros((0, 2), dtype=np.int64),
+        cover_radius=None,
+        min_covered_weight=None,
+    )
+    incumbent = sampled_start(oracle.block, oracle.tree, w, int(p), m, deadline=deadline)
+    if start is not None:
+        begun = sorted({int(j) for j in start})
+        if len(begun) == p and w @ oracle.nearest(begun) < w @ oracle.nearest(incumbent):
+            incumbent = begun
+    timings: dict[str, float] = {"heuristic_s": time.perf_counter() - started}
+
+    def evaluate(chosen) -> float | None:
+        if len(set(int(j) for j in chosen)) != p:
+            return None
+        return float(w @ oracle.nearest(chosen))
+
+    def count_row(h: highspy.Highs, _start: int) -> int:
+        h.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+        return 0
+
+    generator = _GeometricCuts(oracle, np.flatnonzero(w > 0))
+    # the cuts start on the sites near the incumbent's; the others enter by pricing
+    near = oracle.tree.query(site_xy[incumbent], k=min(m, 100))[1]
+    generator.active[np.unique(np.concatenate([np.ravel(near), incumbent]))] = True
+    best_sites, upper, lower_bound, status, rounds, cuts, heuristic = _benders(
+        generator,
+        w[w > 0],
+        rules,
+        incumbent,
+        evaluate=evaluate,
+        site_rows=count_row,
+        covered=lambda chosen: np.zeros(0),
+        started=started,
+        deadline=deadline,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        timings=timings,
+    )
+    assignment = np.empty(n, dtype=np.int64)
+    step = max(1, 20_000_000 // len(best_sites))
+    for lo in range(0, n, step):
+        rows = np.arange(lo, min(lo + step, n))
+        assignment[rows] = np.asarray(best_sites)[np.argmin(oracle.block(rows, best_sites), axis=1)]
+    return PMedianResult(
+        sites=tuple(best_sites),
+        assignment=assignment,
+        objective=upper,
+        lower_bound=lower_bound,
+        status=status,
+        seconds=time.perf_counter() - started,
+        heuristic_objective=heuristic,
+        cuts=cuts,
+        rounds=rounds,
+        timings=timings,
+    )
 
 
 @dataclass(frozen=True)
