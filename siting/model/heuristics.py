@@ -83,8 +83,8 @@ def swap_search(
         contribution = weights[:, None] * np.maximum(
             d2[:, None] - np.maximum(costs, d1[:, None]), 0.0
         )
-        extra = np.zeros((p, m))
-        np.add.at(extra, first, contribution)
+        owner = sparse.csr_matrix((np.ones(n), (first, rows)), shape=(p, n))
+        extra = np.asarray(owner @ contribution)
         profit = gain[None, :] - loss[:, None] + extra
         profit[:, current] = -np.inf
         profit[fixed_mask, :] = -np.inf
