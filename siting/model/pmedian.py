@@ -996,6 +996,9 @@ def solve_pmedian(
         else np.zeros(0, dtype=int)
     )
 
+    # integer costs, weights and charges: every objective value is a whole number
+    integral = all((a == np.round(a)).all() for a in (costs, weights, rules.site_cost))
+
     def evaluate(sites) -> float | None:
         if _breaks(costs, weights, rules, sites):
             return None
@@ -1013,6 +1016,7 @@ def solve_pmedian(
         evaluate=evaluate,
         site_rows=lambda h, start_column: _add_site_rows(h, costs, weights, rules, start_column),
         covered=covered,
+        granularity=1.0 if integral else 0.0,
         started=started,
         deadline=deadline,
         mip_rel_gap=mip_rel_gap,
@@ -1049,6 +1053,7 @@ def _benders(
     mip_rel_gap: float,
     threads: int,
     timings: dict[str, float],
+    granularity: float = 0.0,
 ) -> tuple[list[int], float, float, str, int, int, float]:
     """The Benders master loop shared by the dense and the coordinate paths.
 
@@ -1056,7 +1061,9 @@ def _benders(
     are theirs); ``evaluate(sites)`` is the objective of a set of open sites, or
     None when it breaks a hard rule; ``site_rows(h, start)`` adds the rows on the
     site columns and returns the number of extra columns it appended at
-    ``start``; ``covered(sites)`` their values for ``sites``.
+    ``start``; ``covered(sites)`` their values for ``sites``. When every objective
+    value is a multiple of ``granularity`` (> 0), a bound within it of the incumbent
+    proves it optimal.
 
     Returns the best sites (sorted), their objective, the proven bound, the status,
     the MIP rounds, the cuts added and the heuristic objective.
@@ -1144,11 +1151,26 @@ def _benders(
     lp_rounds = 0
     y = np.zeros(m)
     reduced = np.zeros(m)
+    # an objective known to be a multiple of `granularity` is optimal within it
+    slack = 1e-9 * max(1.0, abs(upper)) if not granularity else granularity * (1 - 1e-6)
+    best_lagrangian, pivot, best_reduced = -np.inf, 0.0, reduced
+
+    def _rounded(y, upper, incumbent):
+        """The LP's p largest sites, when they beat the incumbent."""
+        rounded = np.argsort(-y, kind="stable")[: rules.p_max]
+        rounded = rounded[y[rounded] > 1e-6]
+        if rules.p_min <= len(rounded):
+            cost = evaluate(sorted(rounded.tolist()))
+            if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
+                return cost, sorted(rounded.tolist())
+        return upper, incumbent
+
     while True:
         if lp_rounds and deadline is not None and time.perf_counter() > deadline:
             break
         if deadline is not None:
             h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        clock = time.perf_counter()
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break  # the LP itself ran out of time: keep the cuts' bound so far
@@ -1157,18 +1179,42 @@ def _benders(
         level, value = cuts.levels(y)
         violated = np.flatnonzero(value - theta > 1e-6 * np.maximum(1.0, np.abs(value)))
         lp_rounds += 1
+        log.debug(
+            "LP round %d: %.6g in %.1f s (%d rows, %d nonzeros, %d iterations); %d violated",
+            lp_rounds,
+            h.getInfo().objective_function_value,
+            time.perf_counter() - clock,
+            h.getNumRow(),
+            h.getNumNz(),
+            h.getInfo().simplex_iteration_count,
+            len(violated),
+        )
         if len(violated) and add(violated, level):
             continue
         reduced = np.asarray(h.getSolution().col_dual)[col_of]
         if cuts.active is None:
             break
+        # pricing: every site's reduced cost in the full cuts. With sum y = p, the LP
+        # value plus the p most negative reduced costs is a Lagrangian bound valid for
+        # every site (Farley's bound), so the search may stop before the columns converge
+        upper, incumbent = _rounded(y, upper, incumbent)
         duals = np.asarray(h.getSolution().row_dual)
         priced = cuts.price(duals[first_cut:], float(duals[0]))
         assert priced is not None
         reduced[~cuts.active] = priced[~cuts.active]
+        smallest = np.partition(reduced, rules.p_max - 1)[: rules.p_max]
+        lagrangian = float(h.getInfo().objective_function_value) + np.minimum(smallest, 0).sum()
+        if lagrangian > best_lagrangian:
+            best_lagrangian, pivot, best_reduced = lagrangian, smallest.max(), reduced.copy()
         entering = np.flatnonzero(~cuts.active & (priced < -1e-7 * max(1.0, abs(upper))))
-        log.debug("LP round %d: %d sites priced in", lp_rounds, len(entering))
-        if not len(entering):
+        log.debug(
+            "LP round %d: Lagrangian bound %.6g, incumbent %.6g, %d sites price in",
+            lp_rounds,
+            lagrangian,
+            upper,
+            len(entering),
+        )
+        if not len(entering) or best_lagrangian > upper - slack:
             break
         activate(entering[np.argsort(priced[entering])[:500]])
     lp_solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -1179,20 +1225,21 @@ def _benders(
         else float(weights @ cuts.floor + rules.site_cost[rules.fixed].sum())
     )
     if lp_solved:  # the LP's p largest sites may beat the heuristic
-        rounded = np.argsort(-y, kind="stable")[: rules.p_max]
-        rounded = rounded[y[rounded] > 1e-6]
-        if rules.p_min <= len(rounded):
-            cost = evaluate(sorted(rounded.tolist()))
-            if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
-                upper, incumbent = cost, sorted(rounded.tolist())
+        upper, incumbent = _rounded(y, upper, incumbent)
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
     closable = np.zeros(0, dtype=np.int64)
-    if lp_solved:
+    if cuts.active is not None and np.isfinite(best_lagrangian):
+        # from the Lagrangian bound: opening j replaces the p-th cheapest site
+        lp_bound = max(best_lagrangian, lp_bound if lp_solved else -np.inf)
+        lifted = best_lagrangian + np.maximum(best_reduced - pivot, 0.0)
+        closable = np.flatnonzero(lifted > upper - slack)
+        lp_solved = True
+    elif lp_solved:
         closable = np.flatnonzero(
             (y < 1e-9) & (lp_bound + reduced > upper + 1e-9 * max(1.0, upper))
         )
-        closable = np.setdiff1d(closable, rules.fixed)
+    closable = np.setdiff1d(closable, rules.fixed)
     if len(closable):
         zeros = np.zeros(len(closable))
         h.changeColsBounds(len(closable), col_of[closable].astype(np.int32), zeros, zeros)
@@ -1220,6 +1267,8 @@ def _benders(
         len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
     )
     h.setOptionValue("mip_rel_gap", mip_rel_gap)
+    if granularity:
+        h.setOptionValue("mip_abs_gap", slack)
     # measured on OR-Library pmed31/pmed36: HiGHS's presolve of the master costs more than
     # it saves (pmed36: 31 s without, 110 s with, on the loaded 2-core machine)
     h.setOptionValue("presolve", "off")
@@ -1247,7 +1296,7 @@ def _benders(
     h.cbMipInterrupt.subscribe(on_interrupt)
 
     best_sites, lower_bound, status, rounds = incumbent, lp_bound, "time_limit", 0
-    if lp_solved and upper <= lp_bound + 1e-9 * max(1.0, abs(upper)):
+    if lp_solved and upper <= lp_bound + slack:
         status = "optimal"  # the LP bound meets the incumbent: no branching needed
     while status != "optimal":
         remaining = None if deadline is None else deadline - time.perf_counter()
@@ -1287,6 +1336,9 @@ def _benders(
         )
         if added:
             continue
+        if model_status == highspy.HighsModelStatus.kInfeasible and len(closable):
+            # reduced-cost fixing left no solution better than the incumbent
+            status, lower_bound = "optimal", upper
         if model_status == highspy.HighsModelStatus.kOptimal:
             status = "optimal" if mip_rel_gap == 0 else "gap_reached"
         break
@@ -1418,6 +1470,7 @@ def solve_pmedian_points(
         evaluate=evaluate,
         site_rows=count_row,
         covered=lambda chosen: np.zeros(0),
+        granularity=1.0 if rounded and (w == np.round(w)).all() else 0.0,
         started=started,
         deadline=deadline,
         mip_rel_gap=mip_rel_gap,
