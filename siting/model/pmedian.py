@@ -1247,7 +1247,8 @@ def _benders(
         shut = np.zeros(m, dtype=bool)
         shut[closable] = True
         missing = np.flatnonzero(~cuts.active & ~shut)
-        if len(missing):
+        out_of_time = deadline is not None and time.perf_counter() > deadline
+        if len(missing) and not out_of_time:
             activate(missing)
     timings["lp_s"] = time.perf_counter() - started - timings["heuristic_s"]
     log.info(
@@ -1342,6 +1343,9 @@ def _benders(
         if model_status == highspy.HighsModelStatus.kOptimal:
             status = "optimal" if mip_rel_gap == 0 else "gap_reached"
         break
+    if granularity and np.isfinite(lower_bound):
+        # every objective value is a multiple of it: so is the optimum, above the bound
+        lower_bound = np.ceil(lower_bound / granularity - 1e-9) * granularity
     lower_bound = min(lower_bound, upper)
     if status == "optimal":
         lower_bound = min(upper, max(lower_bound, upper - 1e-6 * max(1.0, upper)))
