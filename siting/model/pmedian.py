@@ -21,6 +21,17 @@ cuts, y binary. Only the cuts that matter are generated:
    master's optimum is the p-median's optimum.
 
 The model is built from arrays (CSR rows), never from Python loops over n*m terms.
+
+Without a dense matrix (:func:`solve_pmedian_points`, planar points such as TSPLIB
+``sw24978``), costs come from the coordinates when needed (:class:`EuclideanCosts`)
+and the same loop runs with *column generation* on the sites: the cuts start on the
+sites near the incumbent's; after the LP converges, every other site is priced
+against the cuts' duals (its coefficients found with a KD-tree) and the most
+negative enter as new columns. The LP value plus the p most negative reduced costs
+is a Lagrangian (Farley) bound valid for every site; it closes the search when it
+meets the incumbent (within 1 for whole-number objectives) and fixes sites closed
+before the MIP. The restricted LP is highly dual degenerate, so on large instances
+pricing converges slowly (see benchmarks/pmedian.py --sw24978).
 """
 
 from __future__ import annotations
