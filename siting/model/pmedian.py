@@ -1240,6 +1240,7 @@ def _benders(
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
     closable = np.zeros(0, dtype=np.int64)
+    give_up = False
     if cuts.active is not None and np.isfinite(best_lagrangian):
         # from the Lagrangian bound: opening j replaces the p-th cheapest site
         lp_bound = max(best_lagrangian, lp_bound if lp_solved else -np.inf)
@@ -1259,7 +1260,14 @@ def _benders(
         shut[closable] = True
         missing = np.flatnonzero(~cuts.active & ~shut)
         out_of_time = deadline is not None and time.perf_counter() > deadline
-        if len(missing) and not out_of_time:
+        # without a priced LP, or with too many sites left open, the MIP would need
+        # (nearly) every site as a column: stop with the bound so far instead
+        give_up = out_of_time or not np.isfinite(best_lagrangian) or len(missing) > 5000
+        if len(missing) and give_up:
+            log.warning(
+                "p-median: %d sites not priced out; stopping with the bound so far", len(missing)
+            )
+        elif len(missing):
             activate(missing)
     timings["lp_s"] = time.perf_counter() - started - timings["heuristic_s"]
     log.info(
@@ -1310,7 +1318,7 @@ def _benders(
     best_sites, lower_bound, status, rounds = incumbent, lp_bound, "time_limit", 0
     if lp_solved and upper <= lp_bound + slack:
         status = "optimal"  # the LP bound meets the incumbent: no branching needed
-    while status != "optimal":
+    while status != "optimal" and not (give_up and len(missing)):
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0:
             break
