@@ -11,6 +11,13 @@ Targets (issue 14, on a 2-core machine): pmed1-40 all together <= 60 s; random
     python benchmarks/pmedian.py --random 2000 20 0   # n p seed (repeatable)
     python benchmarks/pmedian.py --sweden             # 2,800 x 293 with site rules
     python benchmarks/pmedian.py --pmedcap 1 2 3      # capacitated (Osman & Christofides)
+    python benchmarks/pmedian.py --sw24978 10         # 24,978 Swedish places, p = 10, no matrix
+
+``--sw24978 P`` solves the p-median on TSPLIB ``sw24978`` (every place a client and
+a candidate site, weights 1, costs nint of the Euclidean distance of the lat/lon x
+1000 coordinates) through the coordinate path (no dense 24,978^2 matrix) and prints
+the objective, the proven bound, seconds and the process's peak resident memory.
+Target: proven optimal for p = 10 within 10 minutes and 8 GiB.
 
 The ``--sweden`` instance: the shipped Swedish atlas, candidate towns of at least
 4,000 inhabitants (293 towns; the issue's 2,800 x 293 case), the 290 municipal
@@ -25,17 +32,16 @@ from __future__ import annotations
 
 import argparse
 import fcntl
-import os
-import subprocess
 import time
 from pathlib import Path
 
+import _machine
 import numpy as np
 import pandas as pd
 
 from siting.config import CapacityRules, ModelSettings, SolverSettings
-from siting.model.orlib import read_pmed, read_pmedcap, read_pmedopt
-from siting.model.pmedian import solve_pmedian
+from siting.model.orlib import read_pmed, read_pmedcap, read_pmedopt, read_tsplib
+from siting.model.pmedian import solve_pmedian, solve_pmedian_points
 from siting.model.problem import SitingProblem
 from siting.model.solve import solve_problem
 from siting.travel.matrix import TravelTimeMatrix
@@ -89,11 +95,7 @@ def capacitated(folder: Path, problems: list[int], time_limit: float) -> None:
 
 
 def header(cache: str) -> None:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    print(f"commit {commit}; {os.cpu_count()} cores; load average {load}; cache: {cache}")
+    print(_machine.header("exact p-median (benchmarks/pmedian.py)", cache=cache), flush=True)
 
 
 def sweden_instance():
@@ -197,6 +199,22 @@ def _separation(site_minutes: np.ndarray, minutes: float) -> np.ndarray:
     return np.column_stack([a, b])
 
 
+def sw24978(folder: Path, p: int, time_limit: float) -> None:
+    """TSPLIB sw24978 through the coordinate path, with the peak resident memory."""
+    import resource
+
+    xy = read_tsplib(folder / "sw24978" / "sw24978.tsp")
+    result = solve_pmedian_points(xy, p, time_limit_s=time_limit)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    print(row("sw24978", len(xy), p, result))
+    print(
+        f"sw24978 p={p}: objective {result.objective:.0f}, bound {result.lower_bound:.1f}, "
+        f"{result.status}, {result.seconds:.1f} s (heuristic {result.timings['heuristic_s']:.1f}, "
+        f"LP {result.timings['lp_s']:.1f}, MIP {result.timings['mip_s']:.1f}; heuristic "
+        f"objective {result.heuristic_objective:.0f}), {result.cuts} cuts, peak RSS {peak:.2f} GiB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, nargs="*", default=list(range(1, 41)))
@@ -211,6 +229,9 @@ def main() -> None:
         help="solve capacitated problems pmedcap1_K through the general MILP",
     )
     parser.add_argument("--sweden", action="store_true", help="the 2,800 x 293 Swedish cases")
+    parser.add_argument(
+        "--sw24978", type=int, metavar="P", help="TSPLIB sw24978 (24,978 places), no dense matrix"
+    )
     args = parser.parse_args()
     lock = open("/tmp/siting-heavy.lock", "w")  # noqa: SIM115 - held until exit
     fcntl.flock(lock, fcntl.LOCK_EX)
@@ -220,6 +241,13 @@ def main() -> None:
     )
     if args.sweden:
         sweden(args.time_limit)
+        return
+    if args.sw24978:
+        print(
+            f"{'instance':<16}{'n':>6}{'p':>6}{'objective':>14}{'optimum':>10}{'gap':>10}"
+            f"{'seconds':>9}"
+        )
+        sw24978(args.orlib.parent, args.sw24978, args.time_limit)
         return
     if args.pmedcap is not None:
         capacitated(args.orlib, args.pmedcap or list(range(1, 21)), args.time_limit)

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from siting import DataError, SitingError, TravelTimeMatrix, pmedian
 from siting.model.heuristics import assignment_cost, greedy, swap_search
-from siting.model.orlib import read_pmed, read_pmedopt
-from siting.model.pmedian import PMedianInfeasibleError, solve_pmedian
+from siting.model.orlib import read_pmed, read_pmedopt, read_tsplib, tsplib_costs
+from siting.model.pmedian import PMedianInfeasibleError, solve_pmedian, solve_pmedian_points
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not at {BENCH}")
@@ -456,3 +456,48 @@ def test_labelled_entry_point_solves_or_raises_a_siting_error(case):
         )
     except SitingError:
         return
+
+
+@needs_bench
+def test_tsplib_reader_and_costs_on_sw24978():
+    xy = read_tsplib(BENCH / "sw24978" / "sw24978.tsp")
+    assert xy.shape == (24978, 2)
+    assert xy[0].tolist() == [55333.3333, 13316.6667]  # line "1 55333.3333 13316.6667"
+    # nodes 1 and 2: dy = 66.6666 -> nint 67
+    assert tsplib_costs(xy[:1], xy[1:2])[0, 0] == 67
+
+
+@needs_bench
+@pytest.mark.parametrize(("n", "p"), [(500, 8), (1000, 3)])  # 500, 8: the MIP runs
+def test_points_path_equals_dense_path_on_sw24978_subsample(n, p):
+    xy = read_tsplib(BENCH / "sw24978" / "sw24978.tsp")[:n]
+    dense = solve_pmedian(tsplib_costs(xy, xy), p)
+    points = solve_pmedian_points(xy, p)
+    assert dense.status == points.status == "optimal"
+    assert points.objective == dense.objective
+    assert points.lower_bound == pytest.approx(dense.objective, rel=1e-9)
+    assert points.objective == assignment_cost(tsplib_costs(xy, xy), np.ones(n), points.sites)
+
+
+def test_points_path_equals_dense_path_on_random_coordinates_with_weights_and_sites():
+    rng = np.random.default_rng(11)
+    clients = rng.uniform(0, 100, size=(400, 2))
+    sites = rng.uniform(0, 100, size=(250, 2))
+    weights = rng.integers(0, 4, size=400).astype(float)
+    costs = np.sqrt(((clients[:, None] - sites[None]) ** 2).sum(-1))
+    dense = solve_pmedian(costs, 7, weights)
+    points = solve_pmedian_points(clients, 7, weights, sites=sites, rounded=False)
+    assert dense.status == points.status == "optimal"
+    assert points.objective == pytest.approx(dense.objective, rel=1e-9)
+    assert points.lower_bound == pytest.approx(dense.objective, rel=1e-7)
+    if points.sites == dense.sites:
+        assert points.assignment.tolist() == dense.assignment.tolist()
+
+
+def test_points_path_bad_input_is_named():
+    with pytest.raises(DataError, match="p must be a whole number between 1 and 3"):
+        solve_pmedian_points(np.zeros((3, 2)), 4)
+    with pytest.raises(DataError, match=r"clients \(n x 2\)"):
+        solve_pmedian_points(np.zeros((3, 3)), 1)
+    with pytest.raises(DataError, match="weights"):
+        solve_pmedian_points(np.zeros((3, 2)), 1, -np.ones(3))

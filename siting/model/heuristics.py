@@ -83,8 +83,8 @@ def swap_search(
         contribution = weights[:, None] * np.maximum(
             d2[:, None] - np.maximum(costs, d1[:, None]), 0.0
         )
-        extra = np.zeros((p, m))
-        np.add.at(extra, first, contribution)
+        owner = sparse.csr_matrix((np.ones(n), (first, rows)), shape=(p, n))
+        extra = np.asarray(owner @ contribution)
         profit = gain[None, :] - loss[:, None] + extra
         profit[:, current] = -np.inf
         profit[fixed_mask, :] = -np.inf
@@ -291,3 +291,72 @@ def constrained_search(
             current = np.delete(current, int(np.argmax(drop)))
         current = np.sort(current)
     return current.tolist()
+
+
+def sampled_start(
+    block,
+    tree,
+    weights: NDArray[np.float64],
+    p: int,
+    m: int,
+    *,
+    sample: int = 1500,
+    neighbours: int = 100,
+    seed: int = 0,
+    deadline: float | None = None,
+) -> list[int]:
+    """A p-median heuristic that never holds the full n x m cost matrix.
+
+    Greedy + swap on a weighted sample of clients and sites, then repeated swap
+    searches of every client over a candidate set (the open sites, each one's
+    ``neighbours`` nearest sites and a random sample) until the candidates no
+    longer change the solution.
+
+    Parameters
+    ----------
+    block
+        ``block(rows, cols)`` returns the dense costs of those clients at those sites.
+    tree
+        A ``scipy.spatial.cKDTree`` over the site coordinates (``tree.data``).
+    weights
+        Client weights (n).
+    p
+        Sites to open.
+    m
+        Number of candidate sites.
+    sample, neighbours, seed
+        Sample sizes and the random seed.
+    deadline
+        A ``time.perf_counter()`` value after which the search stops.
+
+    Returns
+    -------
+    list[int]
+        Sorted site indices.
+
+    """
+    n = len(weights)
+    rng = np.random.default_rng(seed)
+    sites = np.sort(rng.choice(m, size=min(m, sample), replace=False))
+    positive = np.flatnonzero(weights > 0)
+    size = min(len(positive), 2 * sample)
+    chance = weights[positive] / weights[positive].sum()
+    clients = np.sort(rng.choice(positive, size=size, replace=False, p=chance))
+    costs = block(clients, sites)
+    local = swap_search(costs, weights[clients], greedy(costs, weights[clients], p))
+    current = sites[local]
+    value = np.inf
+    for _ in range(20):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        near = tree.query(tree.data[current], k=min(m, neighbours + 1))[1]
+        extra = rng.choice(m, size=min(m, sample // 3), replace=False)
+        candidates = np.unique(np.concatenate([current, np.ravel(near), extra]))
+        costs = block(np.arange(n), candidates)
+        start = np.searchsorted(candidates, current).tolist()
+        local = swap_search(costs, weights, start, deadline=deadline)
+        found = assignment_cost(costs, weights, local)
+        if found >= value - 1e-9 * max(1.0, abs(value)):
+            break
+        value, current = found, candidates[local]
+    return sorted(int(j) for j in current)

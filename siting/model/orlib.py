@@ -59,3 +59,34 @@ def read_pmedcap(
     xy, demand = rows[:, 1:3], rows[:, 3]
     costs = np.floor(np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1)))
     return costs, demand, p, capacity, published
+
+
+def read_tsplib(path: str | Path) -> NDArray[np.float64]:
+    """Read the node coordinates of a TSPLIB ``EUC_2D`` file (e.g. ``sw24978.tsp``).
+
+    Returns an ``(n, 2)`` array in file order. Costs between nodes are, by TSPLIB's
+    ``EUC_2D`` convention, the Euclidean distance rounded to the nearest integer
+    (``nint``; see :func:`tsplib_costs`).
+    """
+    lines = Path(path).read_text().splitlines()
+    marks = [k for k, line in enumerate(lines) if line.strip().startswith("NODE_COORD_SECTION")]
+    if not marks:
+        raise ValueError(f"{path}: no NODE_COORD_SECTION")
+    start = marks[0]
+    header = {}
+    for line in lines[:start]:
+        key, _, value = line.partition(":")
+        header[key.strip().upper()] = value.strip()
+    if header.get("EDGE_WEIGHT_TYPE") != "EUC_2D":
+        raise ValueError(f"{path}: EDGE_WEIGHT_TYPE {header.get('EDGE_WEIGHT_TYPE')!r}, not EUC_2D")
+    n = int(header["DIMENSION"])
+    body = [line.split() for line in lines[start + 1 : start + 1 + n]]
+    if len(body) != n or any(len(parts) != 3 for parts in body):
+        raise ValueError(f"{path}: expected {n} lines 'id x y' after NODE_COORD_SECTION")
+    return np.array([[float(x), float(y)] for _, x, y in body])
+
+
+def tsplib_costs(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """TSPLIB ``EUC_2D`` costs between point sets: ``nint`` of the Euclidean distance."""
+    diff = a[:, None, :] - b[None, :, :]
+    return np.floor(np.sqrt((diff**2).sum(-1)) + 0.5)

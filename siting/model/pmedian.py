@@ -21,6 +21,17 @@ cuts, y binary. Only the cuts that matter are generated:
    master's optimum is the p-median's optimum.
 
 The model is built from arrays (CSR rows), never from Python loops over n*m terms.
+
+Without a dense matrix (:func:`solve_pmedian_points`, planar points such as TSPLIB
+``sw24978``), costs come from the coordinates when needed (:class:`EuclideanCosts`)
+and the same loop runs with *column generation* on the sites: the cuts start on the
+sites near the incumbent's; after the LP converges, every other site is priced
+against the cuts' duals (its coefficients found with a KD-tree) and the most
+negative enter as new columns. The LP value plus the p most negative reduced costs
+is a Lagrangian (Farley) bound valid for every site; it closes the search when it
+meets the incumbent (within 1 for whole-number objectives) and fixes sites closed
+before the MIP. The restricted LP is highly dual degenerate, so on large instances
+pricing converges slowly (see benchmarks/pmedian.py --sw24978).
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from siting.model.heuristics import (
     constrained_greedy,
     constrained_search,
     greedy,
+    sampled_start,
     swap_search,
 )
 from siting.model.milp import new_highs
@@ -179,15 +191,92 @@ class _Rules:
         return replace(self, **changes)
 
 
+class EuclideanCosts:
+    """Client-to-site costs computed on demand from planar coordinates (no dense matrix).
+
+    The cost of client i at site j is the Euclidean distance between them, rounded
+    to the nearest integer when ``rounded`` (TSPLIB's ``EUC_2D`` convention,
+    ``floor(d + 0.5)``). Blocks of the matrix are computed when asked for, and a
+    KD-tree over the sites finds every site within a radius of a client.
+
+    Parameters
+    ----------
+    clients
+        ``(n, 2)`` client coordinates.
+    sites
+        ``(m, 2)`` candidate site coordinates.
+    rounded
+        Round each distance to the nearest integer.
+
+    """
+
+    def __init__(
+        self, clients: NDArray[np.float64], sites: NDArray[np.float64], *, rounded: bool = True
+    ) -> None:
+        from scipy.spatial import cKDTree
+
+        self.clients = np.ascontiguousarray(clients, dtype=float)
+        self.sites = np.ascontiguousarray(sites, dtype=float)
+        self.rounded = rounded
+        self.shape = (len(self.clients), len(self.sites))
+        self.tree = cKDTree(self.sites)
+
+    def _finish(self, distance: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.floor(distance + 0.5) if self.rounded else distance
+
+    def block(self, rows, cols=None) -> NDArray[np.float64]:
+        """The dense costs ``costs[rows][:, cols]`` (all sites when ``cols`` is None)."""
+        from scipy.spatial.distance import cdist
+
+        b = self.sites if cols is None else self.sites[np.asarray(cols, dtype=np.int64)]
+        return self._finish(cdist(self.clients[np.asarray(rows, dtype=np.int64)], b))
+
+    def nearest(self, sites) -> NDArray[np.float64]:
+        """Every client's cost to its nearest site among ``sites``."""
+        sites = np.asarray(sites, dtype=np.int64)
+        out = np.empty(self.shape[0])
+        step = max(1, 20_000_000 // max(1, len(sites)))
+        for lo in range(0, self.shape[0], step):
+            rows = np.arange(lo, min(lo + step, self.shape[0]))
+            out[rows] = self.block(rows, sites).min(axis=1)
+        return out
+
+    def within(self, rows, radius) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray]:
+        """Pairs (row, site, cost) with cost strictly below each row's ``radius``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        radius = np.broadcast_to(np.asarray(radius, dtype=float), rows.shape)
+        # rounded costs below r need a distance below r - 0.5; query with a margin
+        found = self.tree.query_ball_point(self.clients[rows], radius + 1e-6, return_sorted=False)
+        lengths = np.fromiter((len(f) for f in found), dtype=np.int64, count=len(found))
+        cols = np.fromiter((j for f in found for j in f), dtype=np.int64, count=int(lengths.sum()))
+        owner = np.repeat(np.arange(len(rows)), lengths)
+        cost = self._finish(
+            np.sqrt(((self.clients[rows[owner]] - self.sites[cols]) ** 2).sum(axis=1))
+        )
+        keep = cost < radius[owner]
+        return owner[keep], cols[keep], cost[keep]
+
+
 class _Cuts:
-    """Generates Benders cuts for all clients at once."""
+    """Generates Benders cuts for all clients at once from a dense cost matrix."""
 
     def __init__(self, costs: NDArray[np.float64]) -> None:
         self.costs = costs
+        self.k = costs.shape[0]
+        self.floor = costs.min(axis=1)
         self.order = np.argsort(costs, axis=1, kind="stable")
         self.sorted = np.take_along_axis(costs, self.order, axis=1)
         self.rows = np.arange(costs.shape[0])
         self.seen: set[tuple[int, float]] = set()
+        self.active: NDArray[np.bool_] | None = None  # every site is a column of every cut
+
+    def price(self, duals: NDArray[np.float64], count_dual: float) -> NDArray[np.float64] | None:
+        """Reduced costs of the sites left out of the cuts (None: no site is left out)."""
+        return None
+
+    def to_sites(self, sites) -> NDArray[np.float64]:
+        """Every client's costs to ``sites`` (k x len(sites))."""
+        return self.costs[:, list(sites)]
 
     def levels(self, y: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
         """Most violated level per client at ``y`` and the cut's value there."""
@@ -197,29 +286,139 @@ class _Cuts:
         value = level - np.maximum(level[:, None] - self.costs, 0.0) @ y
         return level, value
 
-    def rows_for(self, clients: NDArray, level: NDArray, n_sites: int):
-        """CSR arrays of the new cuts (skipping ones already added)."""
-        indices, values, lower = [], [], []
+    def _fresh(self, clients: NDArray, level: NDArray) -> NDArray[np.int64]:
+        """The clients whose cut at ``level`` is not in the model yet (now marked added)."""
+        fresh = []
         for i in clients:
             key = (int(i), float(level[i]))
-            if key in self.seen:
-                continue
-            self.seen.add(key)
-            coefficient = level[i] - self.costs[i]
-            closer = np.flatnonzero(coefficient > 0)
-            indices.append(np.concatenate([closer, [n_sites + i]]))
-            values.append(np.concatenate([coefficient[closer], [1.0]]))
-            lower.append(level[i])
-        if not lower:
+            if key not in self.seen:
+                self.seen.add(key)
+                fresh.append(int(i))
+        return np.array(fresh, dtype=np.int64)
+
+    def _closer(self, clients: NDArray[np.int64], level: NDArray):
+        """Pairs (position in clients, site, cost) with cost below the client's level."""
+        coefficient = level[clients][:, None] - self.costs[clients]
+        owner, cols = np.nonzero(coefficient > 0)
+        return owner, cols, self.costs[clients[owner], cols]
+
+    def rows_for(self, clients: NDArray, level: NDArray, n_sites: int):
+        """CSR arrays of the new cuts (skipping ones already added)."""
+        clients = self._fresh(clients, level)
+        if not len(clients):
             return None
-        lengths = np.array([len(v) for v in indices])
-        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-        return (
-            np.array(lower),
-            starts.astype(np.int32),
-            np.concatenate(indices).astype(np.int32),
-            np.concatenate(values),
-        )
+        owner, cols, cost = self._closer(clients, level)
+        lower = level[clients]
+        # row r: the sites closer than its level, then theta_i
+        order = np.argsort(owner, kind="stable")
+        owner, cols, cost = owner[order], cols[order], cost[order]
+        counts = np.bincount(owner, minlength=len(clients)) + 1
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        indices = np.empty(int(counts.sum()), dtype=np.int64)
+        values = np.empty(int(counts.sum()))
+        position = np.arange(len(owner)) + owner  # row r's sites, then its theta
+        indices[position] = cols
+        values[position] = lower[owner] - cost
+        last = starts + counts - 1
+        indices[last] = n_sites + clients
+        values[last] = 1.0
+        return lower, starts.astype(np.int32), indices.astype(np.int32), values
+
+
+class _GeometricCuts(_Cuts):
+    """Benders cuts from a :class:`EuclideanCosts` oracle: no dense matrix is held.
+
+    Separation at ``y`` needs each client's costs to the sites where ``y > 0`` only
+    (computed in row blocks); a cut's row needs the sites closer than its level,
+    found with the oracle's KD-tree.
+    """
+
+    def __init__(self, oracle: EuclideanCosts, clients: NDArray[np.int64]) -> None:
+        self.oracle = oracle
+        self.clients = np.asarray(clients, dtype=np.int64)
+        self.k = len(self.clients)
+        # every client is a candidate site when sites and clients coincide; else look it up
+        distance, _ = oracle.tree.query(oracle.clients[self.clients])
+        self.floor = oracle._finish(distance)
+        self.seen = set()
+        self.active = np.zeros(oracle.shape[1], dtype=bool)
+        self.row_client: list[NDArray[np.int64]] = []
+        self.row_level: list[NDArray[np.float64]] = []
+
+    def to_sites(self, sites) -> NDArray[np.float64]:
+        return self.oracle.block(self.clients, list(sites))
+
+    def levels(self, y: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        support = np.flatnonzero(y > 1e-12)
+        weight = y[support]
+        level = np.empty(self.k)
+        value = np.empty(self.k)
+        step = max(1, 10_000_000 // max(1, len(support)))
+        for lo in range(0, self.k, step):
+            part = slice(lo, min(lo + step, self.k))
+            costs = self.oracle.block(self.clients[part], support)
+            order = np.argsort(costs, axis=1, kind="stable")
+            cumulative = np.cumsum(weight[order], axis=1)
+            hit = cumulative >= 1.0 - 1e-9
+            first = np.argmax(hit, axis=1)
+            rows = np.arange(costs.shape[0])
+            at = costs[rows, order[rows, first]]
+            # when y sums below 1 nothing reaches it: the farthest support site's level
+            at = np.where(hit.any(axis=1), at, costs.max(axis=1))
+            level[part] = at
+            value[part] = at - np.maximum(at[:, None] - costs, 0.0) @ weight
+        return level, value
+
+    def _closer(self, clients: NDArray[np.int64], level: NDArray):
+        active = np.flatnonzero(self.active)
+        owners, cols, costs = [], [], []
+        step = max(1, 10_000_000 // max(1, len(active)))
+        for lo in range(0, len(clients), step):
+            part = np.arange(lo, min(lo + step, len(clients)))
+            block = self.oracle.block(self.clients[clients[part]], active)
+            owner, col = np.nonzero(block < level[clients[part]][:, None])
+            owners.append(part[owner])
+            cols.append(active[col])
+            costs.append(block[owner, col])
+        self.row_client.append(clients)
+        self.row_level.append(level[clients])
+        return np.concatenate(owners), np.concatenate(cols), np.concatenate(costs)
+
+    def _records(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        if len(self.row_client) > 1:
+            self.row_client = [np.concatenate(self.row_client)]
+            self.row_level = [np.concatenate(self.row_level)]
+        return self.row_client[0], self.row_level[0]
+
+    def price(self, duals: NDArray[np.float64], count_dual: float) -> NDArray[np.float64]:
+        """Reduced cost of every site as a column of the full cuts, from the LP's duals.
+
+        ``duals`` are the cut rows' duals in the order they were added; a site's
+        coefficient in the cut of client i at level D is ``max(0, D - d_ij)``.
+        """
+        client, level = self._records()
+        rows = np.flatnonzero(duals > 1e-12)
+        total = np.zeros(len(self.active))
+        for lo in range(0, len(rows), 2000):
+            part = rows[lo : lo + 2000]
+            owner, cols, costs = self.oracle.within(self.clients[client[part]], level[part])
+            share = duals[part][owner] * (level[part][owner] - costs)
+            total += np.bincount(cols, weights=share, minlength=len(total))
+        return -count_dual - total
+
+    def column(self, sites: NDArray[np.int64]) -> tuple[NDArray, NDArray, NDArray]:
+        """Coefficients (cut number, site, value) of ``sites`` in the cuts added so far."""
+        client, level = self._records()
+        cut_rows, cols, values = [], [], []
+        step = max(1, 10_000_000 // max(1, len(sites)))
+        for lo in range(0, len(client), step):
+            part = np.arange(lo, min(lo + step, len(client)))
+            costs = self.oracle.block(self.clients[client[part]], sites)
+            r, c = np.nonzero(costs < level[part][:, None])
+            cut_rows.append(part[r])
+            cols.append(sites[c])
+            values.append(level[part][r] - costs[r, c])
+        return np.concatenate(cut_rows), np.concatenate(cols), np.concatenate(values)
 
 
 def _is_integer(value) -> bool:
@@ -790,99 +989,286 @@ def solve_pmedian(
         mip_rel_gap=mip_rel_gap,
         threads=threads,
     )
-    m = costs.shape[1]
     deadline = None if time_limit_s is None else started + time_limit_s
-    timings: dict[str, float] = {}
 
     # 1. heuristic incumbent meeting every hard rule
     incumbent = _incumbent(costs, weights, rules, start, threads, deadline)
-    upper = _value(costs, weights, rules, incumbent)
-    heuristic_objective = upper
-    timings["heuristic_s"] = time.perf_counter() - started
+    timings: dict[str, float] = {"heuristic_s": time.perf_counter() - started}
 
     active = np.flatnonzero(weights > 0)
-    sub_costs, sub_weights = costs[active], weights[active]
+    sub_costs = costs[active]
     if rules.cap is not None:
         # levels above a client's farthest eligible site never bind
         farthest = np.where(costs <= rules.cap[:, None], costs, -np.inf).max(axis=1)
         sub_costs = np.minimum(sub_costs, farthest[active][:, None])
-    cuts = _Cuts(sub_costs)
-    k = len(active)
+    cover_clients = (
+        _cover_clients(costs, weights, rules)[0]
+        if rules.min_covered_weight is not None
+        else np.zeros(0, dtype=int)
+    )
 
+    # integer costs, weights and charges: every objective value is a whole number
+    integral = all((a == np.round(a)).all() for a in (costs, weights, rules.site_cost))
+
+    def evaluate(sites) -> float | None:
+        if _breaks(costs, weights, rules, sites):
+            return None
+        return _value(costs, weights, rules, sites)
+
+    def covered(sites) -> NDArray[np.float64]:
+        z = costs[np.ix_(cover_clients, list(sites))] <= (rules.cover_radius or 0)
+        return z.any(axis=1).astype(float)
+
+    best_sites, upper, lower_bound, status, rounds, cuts, heuristic = _benders(
+        _Cuts(sub_costs),
+        weights[active],
+        rules,
+        incumbent,
+        evaluate=evaluate,
+        site_rows=lambda h, start_column: _add_site_rows(h, costs, weights, rules, start_column),
+        covered=covered,
+        granularity=1.0 if integral else 0.0,
+        started=started,
+        deadline=deadline,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        timings=timings,
+    )
+    assignment = np.asarray(best_sites)[np.argmin(costs[:, best_sites], axis=1)]
+    return PMedianResult(
+        sites=tuple(best_sites),
+        assignment=assignment,
+        objective=upper,
+        lower_bound=lower_bound,
+        status=status,
+        seconds=time.perf_counter() - started,
+        heuristic_objective=heuristic,
+        cuts=cuts,
+        rounds=rounds,
+        timings=timings,
+        site_charges=float(rules.site_cost[best_sites].sum()),
+    )
+
+
+def _benders(
+    cuts: _Cuts,
+    weights: NDArray[np.float64],
+    rules: _Rules,
+    incumbent: list[int],
+    *,
+    evaluate,
+    site_rows,
+    covered,
+    started: float,
+    deadline: float | None,
+    mip_rel_gap: float,
+    threads: int,
+    timings: dict[str, float],
+    granularity: float = 0.0,
+) -> tuple[list[int], float, float, str, int, int, float]:
+    """The Benders master loop shared by the dense and the coordinate paths.
+
+    ``cuts`` generates the cuts of the clients with positive weight (``weights``
+    are theirs); ``evaluate(sites)`` is the objective of a set of open sites, or
+    None when it breaks a hard rule; ``site_rows(h, start)`` adds the rows on the
+    site columns and returns the number of extra columns it appended at
+    ``start``; ``covered(sites)`` their values for ``sites``. When every objective
+    value is a multiple of ``granularity`` (> 0), a bound within it of the incumbent
+    proves it optimal.
+
+    Returns the best sites (sorted), their objective, the proven bound, the status,
+    the MIP rounds, the cuts added and the heuristic objective.
+    """
+    m = len(rules.site_cost)
+    k = cuts.k
+    upper = evaluate(incumbent)
+    assert upper is not None
+    heuristic_objective = upper
     h = new_highs(threads)
-    lower_cols = np.concatenate([np.zeros(m), sub_costs.min(axis=1)])
+    lower_cols = np.concatenate([np.zeros(m), cuts.floor])
     upper_cols = np.concatenate([np.ones(m), np.full(k, INF)])
     upper_cols[rules.forbidden] = 0.0
+    if cuts.active is not None:  # sites outside the cuts so far enter by pricing
+        upper_cols[:m][~cuts.active] = 0.0
     lower_cols[rules.fixed] = 1.0
     h.addVars(m + k, lower_cols, upper_cols)
     h.changeColsCost(
-        m + k, np.arange(m + k, dtype=np.int32), np.concatenate([rules.site_cost, sub_weights])
+        m + k, np.arange(m + k, dtype=np.int32), np.concatenate([rules.site_cost, weights])
     )
-    q = _add_site_rows(h, costs, weights, rules, m + k)
-    cover_clients = _cover_clients(costs, weights, rules)[0] if q else np.zeros(0, dtype=int)
+    q = site_rows(h, m + k)
+    first_cut = h.getNumRow()
+
+    # site j's column; a site priced in later gets a new column holding its
+    # coefficients in the cuts so far (its first column stays fixed at 0)
+    col_of = np.arange(m)
+
+    def activate(sites: NDArray[np.int64]) -> None:
+        """Make ``sites`` columns of every cut added so far (column generation)."""
+        assert cuts.active is not None
+        sites = np.sort(sites)
+        cut_rows, cols, values = cuts.column(sites)
+        cuts.active[sites] = True
+        # each new column: the count row (row 0), then its cuts
+        where = np.concatenate([np.arange(len(sites)), np.searchsorted(sites, cols)])
+        rows = np.concatenate([np.zeros(len(sites), dtype=np.int64), cut_rows + first_cut])
+        coefficients = np.concatenate([np.ones(len(sites)), values])
+        order = np.lexsort((rows, where))
+        starts = np.searchsorted(where[order], np.arange(len(sites))).astype(np.int32)
+        first = h.getNumCol()
+        status = h.addCols(
+            len(sites),
+            rules.site_cost[sites],
+            np.zeros(len(sites)),
+            np.ones(len(sites)),
+            len(order),
+            starts,
+            rows[order].astype(np.int32),
+            coefficients[order],
+        )
+        assert status == highspy.HighsStatus.kOk, status
+        col_of[sites] = np.arange(first, first + len(sites))
 
     def add(clients, level) -> int:
         built = cuts.rows_for(clients, level, m)
         if built is None:
             return 0
         lower, starts, indices, values = built
+        if cuts.active is not None:
+            indices = np.where(indices < m, col_of[np.minimum(indices, m - 1)], indices)
         h.addRows(
             len(lower), lower, np.full(len(lower), INF), len(indices), starts, indices, values
         )
         return len(lower)
 
     def columns_at(sites) -> list[float]:
-        y = np.zeros(m)
-        y[list(sites)] = 1.0
-        theta = sub_costs[:, list(sites)].min(axis=1)
-        z = (costs[np.ix_(cover_clients, list(sites))] <= (rules.cover_radius or 0)).any(axis=1)
-        return list(np.concatenate([y, theta, z.astype(float)]))
+        x = np.zeros(h.getNumCol())
+        x[col_of[list(sites)]] = 1.0
+        x[m : m + k] = cuts.to_sites(sites).min(axis=1)
+        if q:
+            x[m + k : m + k + q] = covered(sites)
+        return list(x)
 
     y_incumbent = np.zeros(m)
     y_incumbent[incumbent] = 1.0
     level, _ = cuts.levels(y_incumbent)
     add(np.arange(k), level)
     if len(incumbent) > 1:  # and at each client's second-nearest incumbent site
-        second = np.partition(sub_costs[:, incumbent], 1, axis=1)[:, 1]
+        second = np.partition(cuts.to_sites(incumbent), 1, axis=1)[:, 1]
         add(np.arange(k), second)
 
-    # 2. LP relaxation by cutting planes (at least one round: it gives the bound)
+    # 2. LP relaxation by cutting planes (at least one round: it gives the bound); with
+    # a cut generator that leaves sites out, the sites whose reduced cost is negative
+    # enter as columns until none is left (the bound then holds for every site)
     lp_rounds = 0
     y = np.zeros(m)
+    reduced = np.zeros(m)
+    # an objective known to be a multiple of `granularity` is optimal within it
+    slack = 1e-9 * max(1.0, abs(upper)) if not granularity else granularity * (1 - 1e-6)
+    best_lagrangian, pivot, best_reduced = -np.inf, 0.0, reduced
+
+    def _rounded(y, upper, incumbent):
+        """The LP's p largest sites, when they beat the incumbent."""
+        rounded = np.argsort(-y, kind="stable")[: rules.p_max]
+        rounded = rounded[y[rounded] > 1e-6]
+        if rules.p_min <= len(rounded):
+            cost = evaluate(sorted(rounded.tolist()))
+            if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
+                return cost, sorted(rounded.tolist())
+        return upper, incumbent
+
     while True:
         if lp_rounds and deadline is not None and time.perf_counter() > deadline:
             break
         if deadline is not None:
             h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        clock = time.perf_counter()
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break  # the LP itself ran out of time: keep the cuts' bound so far
         solution = np.asarray(h.getSolution().col_value)
-        y, theta = solution[:m], solution[m : m + k]
+        y, theta = solution[col_of], solution[m : m + k]
         level, value = cuts.levels(y)
         violated = np.flatnonzero(value - theta > 1e-6 * np.maximum(1.0, np.abs(value)))
         lp_rounds += 1
-        if not len(violated) or not add(violated, level):
+        log.debug(
+            "LP round %d: %.6g in %.1f s (%d rows, %d nonzeros, %d iterations); %d violated",
+            lp_rounds,
+            h.getInfo().objective_function_value,
+            time.perf_counter() - clock,
+            h.getNumRow(),
+            h.getNumNz(),
+            h.getInfo().simplex_iteration_count,
+            len(violated),
+        )
+        if len(violated) and add(violated, level):
+            continue
+        reduced = np.asarray(h.getSolution().col_dual)[col_of]
+        if cuts.active is None:
             break
+        # pricing: every site's reduced cost in the full cuts. With sum y = p, the LP
+        # value plus the p most negative reduced costs is a Lagrangian bound valid for
+        # every site (Farley's bound), so the search may stop before the columns converge
+        upper, incumbent = _rounded(y, upper, incumbent)
+        duals = np.asarray(h.getSolution().row_dual)
+        priced = cuts.price(duals[first_cut:], float(duals[0]))
+        assert priced is not None
+        reduced[~cuts.active] = priced[~cuts.active]
+        smallest = np.partition(reduced, rules.p_max - 1)[: rules.p_max]
+        lagrangian = float(h.getInfo().objective_function_value) + np.minimum(smallest, 0).sum()
+        if lagrangian > best_lagrangian:
+            best_lagrangian, pivot, best_reduced = lagrangian, smallest.max(), reduced.copy()
+        entering = np.flatnonzero(~cuts.active & (priced < -1e-7 * max(1.0, abs(upper))))
+        log.debug(
+            "LP round %d: Lagrangian bound %.6g, incumbent %.6g, %d sites price in",
+            lp_rounds,
+            lagrangian,
+            upper,
+            len(entering),
+        )
+        if not len(entering) or best_lagrangian > upper - slack:
+            break
+        activate(entering[np.argsort(priced[entering])[:500]])
     lp_solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     # without a solved LP, the trivial bound: every client at its cheapest site
     lp_bound = (
         float(h.getInfo().objective_function_value)
         if lp_solved
-        else float(sub_weights @ sub_costs.min(axis=1) + rules.site_cost[rules.fixed].sum())
+        else float(weights @ cuts.floor + rules.site_cost[rules.fixed].sum())
     )
+    if lp_solved:  # the LP's p largest sites may beat the heuristic
+        upper, incumbent = _rounded(y, upper, incumbent)
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
     closable = np.zeros(0, dtype=np.int64)
-    if lp_solved:
-        reduced = np.asarray(h.getSolution().col_dual)[:m]
+    give_up = False
+    if cuts.active is not None and np.isfinite(best_lagrangian):
+        # from the Lagrangian bound: opening j replaces the p-th cheapest site
+        lp_bound = max(best_lagrangian, lp_bound if lp_solved else -np.inf)
+        lifted = best_lagrangian + np.maximum(best_reduced - pivot, 0.0)
+        closable = np.flatnonzero(lifted > upper - slack)
+        lp_solved = True
+    elif lp_solved:
         closable = np.flatnonzero(
             (y < 1e-9) & (lp_bound + reduced > upper + 1e-9 * max(1.0, upper))
         )
-        closable = np.setdiff1d(closable, rules.fixed)
+    closable = np.setdiff1d(closable, rules.fixed)
     if len(closable):
         zeros = np.zeros(len(closable))
-        h.changeColsBounds(len(closable), closable.astype(np.int32), zeros, zeros)
+        h.changeColsBounds(len(closable), col_of[closable].astype(np.int32), zeros, zeros)
+    if cuts.active is not None:  # the sites still open to the MIP become columns
+        shut = np.zeros(m, dtype=bool)
+        shut[closable] = True
+        missing = np.flatnonzero(~cuts.active & ~shut)
+        out_of_time = deadline is not None and time.perf_counter() > deadline
+        # without a priced LP, or with too many sites left open, the MIP would need
+        # (nearly) every site as a column: stop with the bound so far instead
+        give_up = out_of_time or not np.isfinite(best_lagrangian) or len(missing) > 5000
+        if len(missing) and give_up:
+            log.warning(
+                "p-median: %d sites not priced out; stopping with the bound so far", len(missing)
+            )
+        elif len(missing):
+            activate(missing)
     timings["lp_s"] = time.perf_counter() - started - timings["heuristic_s"]
     log.info(
         "p-median LP: bound %.6g after %d rounds, %d cuts; heuristic %.6g; %d sites fixed closed",
@@ -896,10 +1282,13 @@ def solve_pmedian(
     # 3. master MIP over the generated cuts. Every improving solution HiGHS finds is
     # checked at once; one that under-charges a client interrupts the search, its
     # cuts are added and the master is solved again from the incumbent.
+    integer = np.union1d(np.arange(m), col_of).astype(np.int32)
     h.changeColsIntegrality(
-        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger)
+        len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
     )
     h.setOptionValue("mip_rel_gap", mip_rel_gap)
+    if granularity:
+        h.setOptionValue("mip_abs_gap", slack)
     # measured on OR-Library pmed31/pmed36: HiGHS's presolve of the master costs more than
     # it saves (pmed36: 31 s without, 110 s with, on the loaded 2-core machine)
     h.setOptionValue("presolve", "off")
@@ -907,7 +1296,7 @@ def solve_pmedian(
     found: list[NDArray] = []
 
     def violations(x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        y_int = np.round(x[:m])
+        y_int = np.round(x[col_of])
         level, value = cuts.levels(y_int)
         under = np.flatnonzero(value - x[m : m + k] > 1e-6 * np.maximum(1.0, np.abs(value)))
         # a cut already in the model is met within HiGHS's tolerances: not a violation
@@ -927,7 +1316,9 @@ def solve_pmedian(
     h.cbMipInterrupt.subscribe(on_interrupt)
 
     best_sites, lower_bound, status, rounds = incumbent, lp_bound, "time_limit", 0
-    while True:
+    if lp_solved and upper <= lp_bound + slack:
+        status = "optimal"  # the LP bound meets the incumbent: no branching needed
+    while status != "optimal" and not (give_up and len(missing)):
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0:
             break
@@ -948,12 +1339,11 @@ def solve_pmedian(
         if len(final) == h.getNumCol():
             _, under, level = violations(final)
             pending.append((under, level))
-            found.append(np.flatnonzero(np.round(final[:m]) > 0.5))
+            found.append(np.flatnonzero(np.round(final[col_of]) > 0.5))
         for sites in found:
-            if len(sites) and not _breaks(costs, weights, rules, sites):
-                cost = _value(costs, weights, rules, sites)
-                if cost < upper - 1e-9 * max(1.0, abs(upper)):
-                    upper, best_sites = cost, sites.tolist()
+            cost = evaluate(sites) if len(sites) else None
+            if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
+                upper, best_sites = cost, sites.tolist()
         added = sum(add(clients, level) for clients, level in pending if len(clients))
         log.debug(
             "MIP round %d: %s, bound %.6g, incumbent %.6g, %d cuts added, %.2f s",
@@ -966,17 +1356,20 @@ def solve_pmedian(
         )
         if added:
             continue
+        if model_status == highspy.HighsModelStatus.kInfeasible and len(closable):
+            # reduced-cost fixing left no solution better than the incumbent
+            status, lower_bound = "optimal", upper
         if model_status == highspy.HighsModelStatus.kOptimal:
             status = "optimal" if mip_rel_gap == 0 else "gap_reached"
         break
+    if granularity and np.isfinite(lower_bound):
+        # every objective value is a multiple of it: so is the optimum, above the bound
+        lower_bound = np.ceil(lower_bound / granularity - 1e-9) * granularity
     lower_bound = min(lower_bound, upper)
     if status == "optimal":
         lower_bound = min(upper, max(lower_bound, upper - 1e-6 * max(1.0, upper)))
     seconds = time.perf_counter() - started
     timings["mip_s"] = seconds - timings["heuristic_s"] - timings["lp_s"]
-    best_sites = sorted(best_sites)
-    assignment = np.asarray(best_sites)[np.argmin(costs[:, best_sites], axis=1)]
-    charges = float(rules.site_cost[best_sites].sum())
     log.info(
         "p-median: %s, objective %.6g, bound %.6g, %d cuts, %d MIP rounds, %.2f s",
         status,
@@ -986,18 +1379,143 @@ def solve_pmedian(
         rounds,
         seconds,
     )
+    best = sorted(best_sites)
+    return best, upper, lower_bound, status, rounds, len(cuts.seen), heuristic_objective
+
+
+def solve_pmedian_points(
+    clients: NDArray[np.float64],
+    p: int,
+    weights: NDArray[np.float64] | None = None,
+    *,
+    sites: NDArray[np.float64] | None = None,
+    rounded: bool = True,
+    time_limit_s: float | None = None,
+    mip_rel_gap: float = 0.0,
+    threads: int = 1,
+    start: list[int] | None = None,
+) -> PMedianResult:
+    """Solve a p-median exactly on planar points without a dense cost matrix.
+
+    The same Benders method as :func:`solve_pmedian`, with costs computed from the
+    coordinates when needed (:class:`EuclideanCosts`): memory grows with the cuts,
+    not with n x m, so national instances (e.g. TSPLIB ``sw24978``, 24,978 places)
+    fit in a few GiB.
+
+    Parameters
+    ----------
+    clients
+        ``(n, 2)`` client coordinates.
+    p
+        Number of sites to open.
+    weights
+        Client weights (1 each by default).
+    sites
+        ``(m, 2)`` candidate site coordinates; the clients themselves when omitted.
+    rounded
+        Round each distance to the nearest integer (TSPLIB ``EUC_2D``).
+    time_limit_s, mip_rel_gap, threads, start
+        As for :func:`solve_pmedian`.
+
+    Returns
+    -------
+    PMedianResult
+        Open sites, assignment, objective, proven lower bound and status.
+
+    Raises
+    ------
+    DataError
+        Malformed coordinates, weights or p (named).
+
+    """
+    started = time.perf_counter()
+    source = "p-median points"
+    problems: list[str] = []
+    xy = _float_array(clients, (len(np.asarray(clients)), 2), "clients (n x 2)", problems)
+    site_xy = xy if sites is None else _float_array(sites, (len(sites), 2), "sites", problems)
+    if problems:
+        raise DataError(problems, source=source)
+    n, m = len(xy), len(site_xy)
+    if not n or not m or not (np.isfinite(xy).all() and np.isfinite(site_xy).all()):
+        raise DataError("coordinates must be finite and non-empty", source=source)
+    w = _float_array(np.ones(n) if weights is None else weights, (n,), "weights", problems)
+    if w is not None and (not np.isfinite(w).all() or (w < 0).any()):
+        problems.append("weights must be one finite non-negative number per client")
+    if not _is_integer(p) or not 1 <= p <= m:
+        problems.append(f"p must be a whole number between 1 and {m}, got {p!r}")
+    if time_limit_s is not None and (not _is_number(time_limit_s) or not time_limit_s > 0):
+        problems.append(f"time_limit_s must be a positive number of seconds, got {time_limit_s!r}")
+    if not _is_number(mip_rel_gap) or not 0 <= mip_rel_gap <= 1:
+        problems.append(f"mip_rel_gap must be between 0 and 1, got {mip_rel_gap!r}")
+    if start is not None:
+        _columns(start, m, "start", problems)
+    if problems:
+        raise DataError(problems, source=source)
+    assert w is not None
+    deadline = None if time_limit_s is None else started + time_limit_s
+    oracle = EuclideanCosts(xy, site_xy, rounded=rounded)
+    rules = _Rules(
+        p_min=int(p),
+        p_max=int(p),
+        fixed=[],
+        forbidden=[],
+        site_cost=np.zeros(m),
+        cap=None,
+        conflicts=np.zeros((0, 2), dtype=np.int64),
+        cover_radius=None,
+        min_covered_weight=None,
+    )
+    incumbent = sampled_start(oracle.block, oracle.tree, w, int(p), m, deadline=deadline)
+    if start is not None:
+        begun = sorted({int(j) for j in start})
+        if len(begun) == p and w @ oracle.nearest(begun) < w @ oracle.nearest(incumbent):
+            incumbent = begun
+    timings: dict[str, float] = {"heuristic_s": time.perf_counter() - started}
+
+    def evaluate(chosen) -> float | None:
+        if len(set(int(j) for j in chosen)) != p:
+            return None
+        return float(w @ oracle.nearest(chosen))
+
+    def count_row(h: highspy.Highs, _start: int) -> int:
+        h.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+        return 0
+
+    generator = _GeometricCuts(oracle, np.flatnonzero(w > 0))
+    # the cuts start on the sites near the incumbent's; the others enter by pricing
+    near = oracle.tree.query(site_xy[incumbent], k=min(m, 100))[1]
+    generator.active[np.unique(np.concatenate([np.ravel(near), incumbent]))] = True
+    best_sites, upper, lower_bound, status, rounds, cuts, heuristic = _benders(
+        generator,
+        w[w > 0],
+        rules,
+        incumbent,
+        evaluate=evaluate,
+        site_rows=count_row,
+        covered=lambda chosen: np.zeros(0),
+        granularity=1.0 if rounded and (w == np.round(w)).all() else 0.0,
+        started=started,
+        deadline=deadline,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        timings=timings,
+    )
+    assignment = np.empty(n, dtype=np.int64)
+    step = max(1, 20_000_000 // len(best_sites))
+    for lo in range(0, n, step):
+        rows = np.arange(lo, min(lo + step, n))
+        assignment[rows] = np.asarray(best_sites)[np.argmin(oracle.block(rows, best_sites), axis=1)]
     return PMedianResult(
         sites=tuple(best_sites),
         assignment=assignment,
         objective=upper,
         lower_bound=lower_bound,
         status=status,
-        seconds=seconds,
-        heuristic_objective=heuristic_objective,
-        cuts=len(cuts.seen),
+        seconds=time.perf_counter() - started,
+        heuristic_objective=heuristic,
+        cuts=cuts,
         rounds=rounds,
         timings=timings,
-        site_charges=charges,
     )
 
 
