@@ -193,6 +193,8 @@ def _read_record(path: Path) -> dict | None:
 
 def _check_same_sweep(out: Path, record: dict | None, scenario: Scenario, columns: list[str]):
     """Refuse to append to a table of another scenario or other varied fields."""
+    if not out.is_file():
+        return  # no table (a record left alone is rewritten)
     fix = (
         f"use another output (--out), or delete {out.name} and {_record_path(out).name} "
         "to start afresh"

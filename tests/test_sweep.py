@@ -169,6 +169,11 @@ def test_another_sweep_into_the_same_file_is_refused(tmp_path):
     assert out.read_bytes() == before
     again = sweep(SCENARIO, {"travel.rail.speed_factor": [1.0]}, out=out, workers=1)
     assert again.attrs["counts"] == {"runs": 1, "run": 0, "skipped": 1, "failed": 0}
+    # a record without its table does not stand in the way
+    out.rename(tmp_path / "kept.csv")
+    fresh = sweep(SCENARIO, {"model.county.own_county": [True]}, out=out, workers=1)
+    assert fresh.attrs["counts"] == {"runs": 1, "run": 1, "skipped": 0, "failed": 0}
+    (tmp_path / "kept.csv").replace(out)
     # a table written before records existed, with other columns, is refused too
     (tmp_path / "sweep.json").unlink()
     with pytest.raises(OutputError, match=r"holds other columns \(travel.rail.speed_factor"):
