@@ -141,6 +141,12 @@ def criterion_minutes_beyond(
     return np.maximum(problem.layer_minutes(name) - limit, 0.0)
 
 
+def separation_conflicts(problem: SitingProblem, settings: ModelSettings) -> NDArray[np.int64]:
+    """Pairs (a, b), a < b, of sites closer than ``spread.min_separation_minutes``."""
+    limit = settings.spread.min_separation_minutes
+    return np.argwhere(np.triu(problem.site_minutes < limit, k=1))
+
+
 def site_penalties_by_criterion(
     problem: SitingProblem, settings: ModelSettings
 ) -> dict[str, NDArray[np.float64]]:
@@ -230,8 +236,7 @@ def build(
     milp.add_rows("offices", np.zeros(m), open_, np.ones(m), lower=p_low, upper=p_high, count=1)
 
     if "model.spread.min_separation_minutes" in groups:
-        limit = settings.spread.min_separation_minutes
-        close = np.argwhere(np.triu(problem.site_minutes < limit, k=1))
+        close = separation_conflicts(problem, settings)
         if len(close):
             k = np.arange(len(close))
             milp.add_rows(

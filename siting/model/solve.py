@@ -26,6 +26,7 @@ from siting.model.formulation import (
     Formulation,
     build,
     hard_groups,
+    separation_conflicts,
     site_bounds,
     site_penalties,
     site_penalties_by_criterion,
@@ -153,8 +154,7 @@ def _site_rules(problem: SitingProblem, settings: ModelSettings, groups: set[str
         else:
             rules["p_min"], rules["p_max"] = settings.p_min, settings.p_max
     if "model.spread.min_separation_minutes" in groups:
-        limit = settings.spread.min_separation_minutes
-        rules["conflicts"] = np.argwhere(np.triu(problem.site_minutes < limit, k=1))
+        rules["conflicts"] = separation_conflicts(problem, settings)
     return rules
 
 
@@ -215,7 +215,8 @@ def _solve_on_sites(
     if fewest > allowed or set(rules["fixed"]) & set(rules["forbidden"]):
         raise _infeasible(problem, settings, solver)  # the solvers refuse such input outright
     minutes, weights = problem.minutes, problem.weights
-    site_cost = site_penalties(problem, settings)
+    penalties = site_penalties(problem, settings)  # soft criterion prices per site
+    site_cost = penalties
     spread = settings.spread
     spread_price = np.zeros_like(minutes)  # soft spread: a price per minute beyond the limit
     if spread.mode == "soft" and spread.price_per_minute:
@@ -267,7 +268,7 @@ def _solve_on_sites(
     if settings.objective == "cost":
         parts["fixed_cost_sek"] = settings.cost.fixed_cost_sek * len(offices)
         parts["travel_cost_sek"] = travel_sek * travel
-    parts["soft_prices"] = float(site_penalties(problem, settings)[offices].sum()) + float(
+    parts["soft_prices"] = float(penalties[offices].sum()) + float(
         weights @ spread_price[rows, site_of_client]
     )
     status = "optimal" if result.status == "gap_reached" else result.status
