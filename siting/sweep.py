@@ -37,6 +37,7 @@ from typing import Any
 import pandas as pd
 
 from siting._io import atomic_path, csv_safe, describe_os_error
+from siting._yaml import parse_yaml
 from siting.errors import OutputError, ScenarioError, SitingError
 from siting.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
 
@@ -75,8 +76,6 @@ def parse_values(text: str) -> list[Any]:
         text with no value.
 
     """
-    import yaml
-
     text = text.strip()
     if ".." in text and "," not in text:
         low_text, high_text = text.split("..", 1)
@@ -92,11 +91,14 @@ def parse_values(text: str) -> list[Any]:
                 f"{text!r}: the range runs backwards and holds no value; write {high}..{low}"
             )
         return list(range(low, high + 1))
-    try:
-        values = [yaml.safe_load(part.strip()) for part in text.split(",") if part.strip()]
-    except yaml.YAMLError as exc:
-        problem = str(exc).splitlines()[0]
-        raise ScenarioError(f"{text!r}: not a list of values ({problem})") from None
+    try:  # each value read as an override's value is: strict YAML
+        values = [
+            parse_yaml(part.strip(), source="value", error=ScenarioError)
+            for part in text.split(",")
+            if part.strip()
+        ]
+    except ScenarioError as exc:
+        raise ScenarioError(f"{text!r}: not a list of values ({exc})") from None
     if not values:
         raise ScenarioError(f"{text!r}: no values; write a range 3..12 or a list 0.8,1,1.2")
     return values
