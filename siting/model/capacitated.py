@@ -153,6 +153,7 @@ class _Instance:
         fixed,
         forbidden,
         site_cost,
+        max_cost=None,
     ) -> None:
         costs = np.asarray(costs, dtype=float)
         problems: list[str] = []
@@ -197,6 +198,11 @@ class _Instance:
                 f"site(s) {sorted(set(fixed) & set(forbidden))} are both required and forbidden"
             )
         site_cost = _per_site(site_cost, m, "site_cost", problems, 0.0)
+        if max_cost is not None:
+            max_cost = np.asarray(max_cost, dtype=float)
+            if max_cost.shape != (n,) or np.isnan(max_cost).any():
+                problems.append(f"max_cost must be {n} numbers, one per client")
+                max_cost = None
         if (lower > upper).any():
             bad = np.flatnonzero(lower > upper)[:10].tolist()
             problems.append(f"lower_load exceeds the capacity / upper_load at site(s) {bad}")
@@ -221,8 +227,10 @@ class _Instance:
         self.weighted = weights[:, None] * costs  # objective coefficient of x_ij
         self.allowed = np.ones(m, dtype=bool)
         self.allowed[forbidden] = False
-        # a client may go to a site only if its load alone fits there
+        # a client may go to a site only if its load alone fits there (and within max_cost)
         self.eligible = self.allowed[None, :] & (loads[:, None] <= upper[None, :] + 1e-9)
+        if max_cost is not None:
+            self.eligible &= costs <= max_cost[:, None] + 1e-9
         self._check_capacity()
 
     def _check_capacity(self) -> None:
@@ -231,7 +239,8 @@ class _Instance:
         if len(stranded):
             raise ScenarioError(
                 f"client(s) {stranded[:10].tolist()} have a load above every allowed site's "
-                "capacity; raise the capacity or split those clients"
+                "capacity (or are beyond max_cost of every site); raise the capacity or split "
+                "those clients"
             )
         demand = float(self.loads.sum())
         free = np.flatnonzero(self.allowed & ~np.isin(np.arange(self.m), self.fixed))
@@ -319,6 +328,8 @@ class _Instance:
             return False
         if not self.allowed[sites].all() or not np.isin(assignment, sites).all():
             return False
+        if not self.eligible[np.arange(self.n), assignment].all():
+            return False
         load = np.bincount(assignment, weights=self.loads, minlength=self.m)[sites]
         scale = 1e-7 * max(1.0, float(self.loads.sum()))
         return bool(
@@ -398,9 +409,7 @@ def capacitated_heuristic(
     Returns ``(cost, sites, assignment)``; ``(inf, [], None)`` when no candidate
     set admits an assignment within the loads.
     """
-    work = inst.weighted.copy()
-    if inst.forbidden:
-        work[:, inst.forbidden] = inst.weighted.max() * (inst.n + 1) + 1
+    work = np.where(inst.eligible, inst.weighted, inst.weighted.max() * (inst.n + 1) + 1)
     work = work + inst.site_cost[None, :] / max(1, inst.n)
     ones = np.ones(inst.n)
     candidates = [
@@ -819,6 +828,7 @@ def solve_capacitated(
     fixed: list[int] | tuple[int, ...] = (),
     forbidden: list[int] | tuple[int, ...] = (),
     site_cost: float | NDArray[np.float64] | None = None,
+    max_cost: NDArray[np.float64] | None = None,
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
     start: list[int] | None = None,
@@ -852,6 +862,9 @@ def solve_capacitated(
         Column indices that must be open / stay closed.
     site_cost
         Cost added per open site (one number or one per site).
+    max_cost
+        Per client, the largest cost of a site it may be assigned to (a hard
+        spread); None: any.
     time_limit_s
         Stop after about this many seconds with the best solution and a proven bound.
     mip_rel_gap
@@ -874,12 +887,23 @@ def solve_capacitated(
     DataError
         Malformed input (shapes, NaN, negative costs, p out of range, ...).
     ScenarioError
-        Capacities that cannot hold the total load, or a client too big for every site.
+        Capacities that cannot hold the total load, or a client too big for (or
+        beyond ``max_cost`` of) every site.
 
     """
     started = time.perf_counter()
     inst = _Instance(
-        costs, weights, p, capacity, loads, lower_load, upper_load, fixed, forbidden, site_cost
+        costs,
+        weights,
+        p,
+        capacity,
+        loads,
+        lower_load,
+        upper_load,
+        fixed,
+        forbidden,
+        site_cost,
+        max_cost,
     )
     deadline = None if time_limit_s is None else started + time_limit_s
     timings: dict[str, float] = {}
