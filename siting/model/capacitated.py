@@ -621,7 +621,8 @@ def perturbed_search(
     rng = np.random.default_rng(seed)
     queue = [sorted(int(j) for j in start) for start in starts]
     seen = {tuple(best[1])}
-    while time.perf_counter() < deadline:
+    repeats = 0
+    while time.perf_counter() < deadline and repeats < 100:  # 100 repeats: little left unseen
         free = [j for j in best[1] if j not in inst.fixed]
         if queue:
             sites = queue.pop(0)
@@ -637,7 +638,9 @@ def perturbed_search(
         else:
             break
         if tuple(sites) in seen or len(sites) != inst.p or not set(inst.fixed) <= set(sites):
+            repeats += 1
             continue
+        repeats = 0
         seen.add(tuple(sites))
         cost, assignment = inst.assign(sites, deadline=deadline, exact=False)
         if assignment is None:
