@@ -534,9 +534,9 @@ def swap_improve(
     ``neighbours`` nearest closed sites, the ``neighbours`` closed sites that
     would serve its present clients most cheaply, and the ``attractive`` closed sites
     whose knapsack value at the assignment duals is lowest (the sites that
-    would take the most cost off the clients at the current prices); the best
-    trial is taken. Otherwise each trial is an assignment MILP over the nearest
-    neighbours, first improvement.
+    would take the most cost off the clients at the current prices); each
+    open site's best improving trial is taken at once. Otherwise each trial is
+    an assignment MILP over the nearest neighbours, first improvement.
     """
     best = incumbent
     if best[2] is None:
@@ -568,7 +568,7 @@ def swap_improve(
         ranked = closed[np.argsort(values[closed], kind="stable")[:attractive]].tolist()
         near = _neighbours(inst, list(slots.sites), neighbours)
         assignment = slots.assignment()
-        move, move_cost = None, cost - 1e-9 * max(1.0, abs(cost))
+        improved = False
         for slot, r in enumerate(list(slots.sites)):
             if r in inst.fixed:
                 continue
@@ -578,18 +578,23 @@ def swap_improve(
                 served = inst.weighted[assignment == r].sum(axis=0) + inst.site_cost
                 served[~inst.allowed | np.isin(np.arange(inst.m), slots.sites)] = np.inf
                 medians = np.argsort(served, kind="stable")[:neighbours].tolist()
+            move, move_cost = None, cost - 1e-9 * max(1.0, abs(cost))
             for j in dict.fromkeys(medians + ranked + near[r]):
                 if deadline is not None and time.perf_counter() > deadline:
                     break
+                if j in slots.sites:
+                    continue
                 slots.move(slot, j)
                 trial = slots.solve(deadline)
                 slots.move(slot, r)
                 if trial < move_cost:
-                    move, move_cost = (slot, j), trial
-        if move is None:
+                    move, move_cost = j, trial
+            if move is not None:  # the best move of this slot, taken at once
+                slots.move(slot, move)
+                cost = slots.solve(deadline)
+                improved = True
+        if not improved:
             break
-        slots.move(*move)
-        cost = slots.solve(deadline)
     assignment = slots.assignment() if math.isfinite(cost) else None
     if assignment is None or cost >= best[0]:
         if assignment is None and math.isfinite(cost):  # a non-vertex optimum: assign exactly
