@@ -507,10 +507,13 @@ class _SlotAssignment:
         value = self.h.getInfo().objective_function_value
         return float(value + self.inst.site_cost[self.sites].sum())
 
-    def assignment(self) -> NDArray[np.int64] | None:
-        """Each client's site at the last solve (None when that vertex is not integral)."""
+    def assignment(self, integral: bool = True) -> NDArray[np.int64] | None:
+        """Each client's site at the last solve: its largest share.
+
+        None when ``integral`` and the solution is not integral.
+        """
         x = np.asarray(self.h.getSolution().col_value).reshape(self.inst.n, self.k)
-        if np.abs(x - np.round(x)).max(initial=0) > 1e-6:
+        if integral and np.abs(x - np.round(x)).max(initial=0) > 1e-6:
             return None
         return np.asarray(self.sites, dtype=np.int64)[x.argmax(axis=1)]
 
@@ -529,60 +532,81 @@ def swap_improve(
 ) -> tuple[float, list[int], NDArray[np.int64] | None]:
     """Swap local search: close an open site, open a closed one, while the cost falls.
 
-    With equal loads every trial is a warm-started transportation LP
-    (:class:`_SlotAssignment`) and the trials are, for each open site, its
-    ``neighbours`` nearest closed sites, the ``neighbours`` closed sites that
-    would serve its present clients most cheaply, and the ``attractive`` closed sites
-    whose knapsack value at the assignment duals is lowest (the sites that
-    would take the most cost off the clients at the current prices); each
-    open site's best improving trial is taken at once. Otherwise each trial is
-    an assignment MILP over the nearest neighbours, first improvement.
+    Every trial is a warm-started assignment LP over the open sites
+    (:class:`_SlotAssignment`), exact for equal loads (a transportation
+    problem) and a relaxation otherwise. The trials are, for each open site,
+    its ``neighbours`` nearest closed sites, the ``neighbours`` closed sites
+    that would serve its present clients most cheaply, and the ``attractive``
+    closed sites whose knapsack value at the assignment duals is lowest (the
+    sites that would take the most cost off the clients at the current
+    prices); each open site's best improving trial is taken at once. With
+    unequal loads the sites found are assigned exactly (a small MILP) and then
+    polished by swaps with the nearest neighbours, each an assignment MILP.
     """
     best = incumbent
     if best[2] is None:
         return best
-    if not inst.equal_loads:
-        improved = True
-        while improved:
-            improved = False
-            near = _neighbours(inst, best[1], neighbours)
-            for r in best[1]:
-                for j in near[r]:
-                    if deadline is not None and time.perf_counter() > deadline:
-                        return best
-                    sites = sorted([s for s in best[1] if s != r] + [j])
-                    cost, assignment = inst.assign(sites, deadline=deadline, exact=False)
-                    if cost < best[0] - 1e-9 * max(1.0, abs(best[0])):
-                        best = (cost, sites, assignment)
-                        improved = True
-                        break
-                if improved:
-                    break
+    sites, cost = _slot_search(inst, best[1], deadline, neighbours, attractive)
+    if inst.equal_loads and sites is not None:
+        slots = _SlotAssignment(inst, sites)
+        cost = slots.solve(deadline)
+        assignment = slots.assignment()
+        if assignment is None and math.isfinite(cost):  # a non-vertex optimum: assign exactly
+            cost, assignment = inst.assign(sites, deadline=deadline)
+        if assignment is not None and cost < best[0]:
+            best = (cost, sorted(sites), assignment)
         return best
-    slots = _SlotAssignment(inst, best[1])
+    if sites is not None and sorted(sites) != sorted(best[1]):
+        cost, assignment = inst.assign(sites, deadline=deadline, exact=False)
+        if assignment is not None and cost < best[0]:
+            best = (cost, sorted(sites), assignment)
+    improved = True
+    while improved:
+        improved = False
+        near = _neighbours(inst, best[1], neighbours)
+        for r in best[1]:
+            for j in near[r]:
+                if deadline is not None and time.perf_counter() > deadline:
+                    return best
+                sites = sorted([s for s in best[1] if s != r] + [j])
+                cost, assignment = inst.assign(sites, deadline=deadline, exact=False)
+                if cost < best[0] - 1e-9 * max(1.0, abs(best[0])):
+                    best = (cost, sites, assignment)
+                    improved = True
+                    break
+            if improved:
+                break
+    return best
+
+
+def _slot_search(
+    inst: _Instance, sites: list[int], deadline: float | None, neighbours: int, attractive: int
+) -> tuple[list[int] | None, float]:
+    """Swaps judged by the assignment LP (see :func:`swap_improve`); the sites and LP cost."""
+    slots = _SlotAssignment(inst, sites)
     cost = slots.solve(deadline)
+    if not math.isfinite(cost):
+        return None, cost
     while deadline is None or time.perf_counter() < deadline:
         reduced = np.where(inst.eligible, inst.weighted - slots.client_duals()[:, None], np.inf)
         values = _knapsacks(inst, reduced)[0] + inst.site_cost
         closed = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), slots.sites))
         ranked = closed[np.argsort(values[closed], kind="stable")[:attractive]].tolist()
         near = _neighbours(inst, list(slots.sites), neighbours)
-        assignment = slots.assignment()
+        assignment = slots.assignment(integral=False)
         improved = False
         for slot, r in enumerate(list(slots.sites)):
             if r in inst.fixed:
                 continue
             # the sites that would serve r's own clients most cheaply (Cooper's step)
-            medians = []
-            if assignment is not None:
-                served = inst.weighted[assignment == r].sum(axis=0) + inst.site_cost
-                served[~inst.allowed | np.isin(np.arange(inst.m), slots.sites)] = np.inf
-                medians = np.argsort(served, kind="stable")[:neighbours].tolist()
+            served = inst.weighted[assignment == r].sum(axis=0) + inst.site_cost
+            served[~inst.allowed | np.isin(np.arange(inst.m), slots.sites)] = np.inf
+            medians = np.argsort(served, kind="stable")[:neighbours].tolist()
             move, move_cost = None, cost - 1e-9 * max(1.0, abs(cost))
             for j in dict.fromkeys(medians + ranked + near[r]):
                 if deadline is not None and time.perf_counter() > deadline:
                     break
-                if j in slots.sites:
+                if j in slots.sites or not inst.allowed[j]:
                     continue
                 slots.move(slot, j)
                 trial = slots.solve(deadline)
@@ -595,13 +619,7 @@ def swap_improve(
                 improved = True
         if not improved:
             break
-    assignment = slots.assignment() if math.isfinite(cost) else None
-    if assignment is None or cost >= best[0]:
-        if assignment is None and math.isfinite(cost):  # a non-vertex optimum: assign exactly
-            cost, assignment = inst.assign(slots.sites, deadline=deadline)
-        if assignment is None or cost >= best[0]:
-            return best
-    return cost, sorted(slots.sites), assignment
+    return list(slots.sites), cost
 
 
 def perturbed_search(
