@@ -11,8 +11,11 @@ built:
 1. **Heuristic incumbent.** Candidate site sets (the uncapacitated greedy + swap
    sites, a capacity-aware greedy, any ``start``) are each given their best
    single-source assignment by a small assignment MILP over the open sites
-   (exact for unit loads, where it is a transportation problem); a swap local
-   search over nearby sites improves the best.
+   (exact for equal loads, where it is a transportation problem). A swap local
+   search improves the best: each trial re-costs one slot of a warm-started
+   assignment LP over the open sites, and the trials per open site are its
+   nearest closed sites, the sites that would serve its clients most cheaply
+   (Cooper's step) and the sites most attractive at the assignment duals.
 2. **LP by column and row generation.** The LP relaxation starts from the k
    nearest eligible sites of each client (k adaptive: about 2 m / p) plus the
    incumbent's columns, with the capacity rows ``sum_i l_i x_ij <= Q_j y_j``.
@@ -30,6 +33,12 @@ built:
    rc)``. When ``delta`` reaches ``UB - LB`` the restriction is exact; when the
    column budget forces a smaller ``delta`` the reported gap says so, and
    ``delta`` grows while time remains.
+4. **At scale** (more than ``LP_MAX_PAIRS`` client-site pairs, with a time
+   limit) the LP does not finish on HiGHS within minutes; the time goes to an
+   iterated swap search (restarts from the Lagrangian's site sets, then random
+   kicks) and the reported bound is the best Lagrangian bound found by the
+   subgradient; for equal loads the Lagrangian dual equals the LP bound (its
+   knapsacks are integral: the cheapest ``Q / l`` clients).
 
 Everything is built from numpy / scipy.sparse arrays and handed to HiGHS with
 ``passModel`` / ``addCols`` / ``addRows``; nothing loops over n*m terms in Python.
