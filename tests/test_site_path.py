@@ -290,3 +290,18 @@ def test_capacity_through_the_real_command_equals_the_assignment_milp(tmp_path):
     assert fast["objective"] == pytest.approx(plain["objective"], rel=1e-6)
     assert fast["objective"] == pytest.approx(39907.05, abs=0.01)  # above 34,372 uncapacitated
     assert fast["organizers"]["count"] == 290
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_balance_with_equal_weights_equals_the_assignment_milp(seed, monkeypatch):
+    """Equal loads: the band is rounded to whole organizers and x is continuous (TU)."""
+    base = instance(seed, n=13)
+    problem = SitingProblem(**{**base.__dict__, "weights": np.ones(13)})
+    settings = ModelSettings(p=3, capacity=CapacityRules(balance=0.2), forbidden=["s3"])
+    fast = solve_problem(problem, settings)  # loads within 13 / 3 x (0.8, 1.2): 4 or 5 each
+    assert fast.solver.startswith("highs (capacitated p-median")
+    assert sorted(fast.assignment.groupby("office").size()) == [4, 4, 5]
+    monkeypatch.setattr(solve_module, "_on_sites", lambda *_: False)
+    plain = solve_problem(problem, settings)
+    assert fast.status == plain.status == "optimal"
+    assert fast.objective == pytest.approx(plain.objective, rel=1e-6, abs=1e-6)
