@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from siting import DataError, SitingError, TravelTimeMatrix, pmedian
 from siting.model.heuristics import assignment_cost, greedy, swap_search
 from siting.model.orlib import read_pmed, read_pmedopt, read_tsplib, tsplib_costs
-from siting.model.pmedian import PMedianInfeasibleError, solve_pmedian, solve_pmedian_points
+from siting.model.pmedian import PMedianInfeasibleError, solve_pmedian
+from siting.model.points import solve_pmedian_points
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not at {BENCH}")
