@@ -469,7 +469,7 @@ def test_tsplib_reader_and_costs_on_sw24978():
 
 
 @needs_bench
-@pytest.mark.parametrize(("n", "p"), [(500, 8), (1000, 3)])  # 500, 8: the MIP runs
+@pytest.mark.parametrize(("n", "p"), [(500, 8), (1000, 3)])
 def test_points_path_equals_dense_path_on_sw24978_subsample(n, p):
     xy = read_tsplib(BENCH / "sw24978" / "sw24978.tsp")[:n]
     dense = solve_pmedian(tsplib_costs(xy, xy), p)
