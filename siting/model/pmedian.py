@@ -23,8 +23,8 @@ cuts, y binary. Only the cuts that matter are generated:
 The model is built from arrays (CSR rows), never from Python loops over n*m terms.
 
 The coordinate path without a dense matrix (TSPLIB ``sw24978``) lives in
-:mod:`siting.model.points` and shares :func:`_benders` through the cut generator's
-``price``/``column`` hooks (column generation on the sites).
+:mod:`siting.model.points`: many clients and few open sites call for cuts summed
+over client groups and sites priced in by a Lagrangian bound.
 """
 
 from __future__ import annotations
