@@ -50,3 +50,12 @@ def test_site_prices_are_exact_wherever_they_can_matter():
     assert exact[true < threshold].all()  # exact below the threshold
     assert exact.sum() < 200  # and most blocks were bounded, not computed
     assert np.sort(rho)[:5] == pytest.approx(np.sort(true)[:5])
+
+
+def test_points_path_out_of_time_keeps_a_valid_bound():
+    xy, weights, costs = _instance(4)
+    result = solve_pmedian_points(xy, 12, weights, time_limit_s=1e-3)
+    optimum = solve_pmedian(costs, 12, weights).objective
+    assert result.status == "time_limit"
+    assert 0 <= result.lower_bound <= optimum <= result.objective  # clients are sites: 0 here
+    assert result.objective == weights @ costs[:, list(result.sites)].min(axis=1)

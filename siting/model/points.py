@@ -240,6 +240,8 @@ class _Master:
             ]
         )
         floor = oracle._finish(oracle.tree.query(xy)[0])
+        #: every client at its nearest site: the trivial lower bound
+        self.trivial_bound = float(weights @ floor)
         self.h = new_highs(threads)
         self.h.addVars(
             self.count, np.bincount(groups, weights=weights * floor), np.full(self.count, INF)
@@ -492,7 +494,7 @@ def solve_pmedian_points(
                 return True
             master.add_cuts(level, under)
 
-    best_bound, lam_best, rho_best = -np.inf, None, None
+    best_bound, lam_best, rho_best = master.trivial_bound, None, None
     lp_rounds, status = 0, "time_limit"
     while True:
         if not cutting_planes():
