@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import highspy
 import numpy as np
@@ -651,21 +653,21 @@ def _infeasible(problem, settings, solver) -> InfeasibleError:
 
 
 def _with_prices(problem, settings, solver, solution, prices, office_values) -> Solution:
+    """The solution with the price of each hard criterion and the value of each office.
+
+    Each is one more solve, independent of the others: they run side by side on
+    the machine's cores (threads: HiGHS releases the GIL while it solves, and
+    every solve has its own HiGHS instance).
+    """
     from dataclasses import replace
 
-    criteria: dict[str, float | None] = {}
+    jobs: dict[tuple[str, str], tuple[ModelSettings, list[str] | None]] = {}
     if prices:
         for group in hard_groups(settings):
             if group in ("model.p", "model.coverage_minutes"):  # the objective's own terms
                 continue
-            relaxed = _relax(settings, group)
-            try:  # the solution stays feasible without the criterion: a warm start
-                criteria[group] = solve_problem(
-                    problem, relaxed, solver, start_offices=list(solution.offices)
-                ).objective
-            except (InfeasibleError, ScenarioError):
-                criteria[group] = None
-    values: dict[str, float | None] = {}
+            # the solution stays feasible without the criterion: a warm start
+            jobs["price", group] = (_relax(settings, group), list(solution.offices))
     if office_values:
         for office in solution.offices:
             closed = settings.model_copy(
@@ -674,10 +676,20 @@ def _with_prices(problem, settings, solver, solution, prices, office_values) -> 
                     "required": [r for r in settings.required if r != office],
                 }
             )
-            try:
-                values[office] = solve_problem(problem, closed, solver).objective
-            except (InfeasibleError, ScenarioError):
-                values[office] = None
+            jobs["value", office] = (closed, None)
+
+    def objective(job: tuple[ModelSettings, list[str] | None]) -> float | None:
+        changed, start = job
+        try:
+            return solve_problem(problem, changed, solver, start_offices=start).objective
+        except (InfeasibleError, ScenarioError):
+            return None
+
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        answers = dict(zip(jobs, pool.map(objective, jobs.values()), strict=True))
+    criteria = {key: value for (kind, key), value in answers.items() if kind == "price"}
+    values = {key: value for (kind, key), value in answers.items() if kind == "value"}
     return replace(solution, criteria_prices=criteria, office_values=values)
 
 
