@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from pmedian import random_instance  # the same random instances as benchmarks/pmedian.py
+from _instances import random_instance  # the same random instances as benchmarks/pmedian.py
 
 from siting.model.orlib import read_pmed, read_pmedopt
 from siting.model.pmedian import solve_pmedian
