@@ -19,7 +19,9 @@ def random_instance(n: int, seed: int) -> np.ndarray:
 
 
 def sweden_instance() -> SitingProblem:
-    """2,800 organizers (290 municipal + 2,510 SYNTHETIC) x 293 candidate towns.
+    """2,800 organizers (290 municipal + 2,510 SYNTHETIC) x 279 candidate towns.
+
+    (The issue quoted 2,800 x 293; the atlas's sourced SCB figures give 279 towns.)
 
     The shipped atlas with candidate towns of at least 4,000 inhabitants (and
     the criteria's sites), its 290 municipal organizers, and 2,510 synthetic

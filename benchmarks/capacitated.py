@@ -3,7 +3,7 @@
 Prints, per instance: n, m, p, capacity, objective, published value (pmedcap1),
 proven bound and gap, the LP bound, assignment columns used, seconds and status,
 with the git commit, cores, load and cache state. Targets (issue 14, 2 cores):
-pmedcap1 1-20 all proven at the published optima; Sweden 2,800 x 293, p = 10,
+pmedcap1 1-20 all proven at the published optima; Sweden 2,800 x 279, p = 10,
 capacity 300 per office: gap <= 1 % in 120 s.
 
     python benchmarks/capacitated.py --pmedcap          # problems 1-20
@@ -14,7 +14,7 @@ Each run holds ``/tmp/siting-heavy.lock``. The Swedish instance is the one
 ``benchmarks/pmedian.py --sweden`` solves (``benchmarks/_instances.py``): the 290
 municipal organizers of the shipped atlas plus 2,510 SYNTHETIC independent
 organizers placed at localities with probability proportional to population
-(seed 0), every organizer weight 1, x 293 candidate towns, estimated minutes.
+(seed 0), every organizer weight 1, x 279 candidate towns, estimated minutes.
 """
 
 from __future__ import annotations

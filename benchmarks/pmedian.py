@@ -9,7 +9,7 @@ Targets (issue 14, on a 2-core machine): pmed1-40 all together <= 60 s; random
     python benchmarks/pmedian.py                      # all of pmed1-40
     python benchmarks/pmedian.py --instances 1 2 38   # some of them
     python benchmarks/pmedian.py --random 2000 20 0   # n p seed (repeatable)
-    python benchmarks/pmedian.py --sweden             # 2,800 x 293 with site rules
+    python benchmarks/pmedian.py --sweden             # 2,800 x 279 with site rules
     python benchmarks/pmedian.py --sw24978 10         # 24,978 Swedish places, p = 10, no matrix
 
 ``--sw24978 P`` solves the p-median on TSPLIB ``sw24978`` (every place a client and
@@ -18,9 +18,9 @@ a candidate site, weights 1, costs nint of the Euclidean distance of the lat/lon
 the objective, the proven bound, seconds and the process's peak resident memory.
 Target: proven optimal for p = 10 within 10 minutes and 8 GiB.
 
-The ``--sweden`` instance: the shipped Swedish atlas, candidate towns of at least
-4,000 inhabitants (293 towns; the issue's 2,800 x 293 case), the 290 municipal
-organizers plus 2,510 SYNTHETIC independent organizers placed at localities in
+The ``--sweden`` instance (``benchmarks/_instances.py``): the shipped Swedish atlas,
+candidate towns of at least 4,000 inhabitants (279 with the sourced SCB figures; the
+issue quoted 2,800 x 293), the 290 municipal organizers plus 2,510 SYNTHETIC independent organizers placed at localities in
 proportion to locality population (seed 0), estimated road minutes. Site rules
 follow scenarios/optimized-ten.yaml: Solna required, a university within 60
 minutes (hard: other towns forbidden), SPSM (2,000) and intercity rail (1,000)
@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--random", type=int, nargs=3, metavar=("N", "P", "SEED"))
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--orlib", type=Path, default=BENCH)
-    parser.add_argument("--sweden", action="store_true", help="the 2,800 x 293 Swedish cases")
+    parser.add_argument("--sweden", action="store_true", help="the 2,800 x 279 Swedish cases")
     parser.add_argument(
         "--sw24978", type=int, metavar="P", help="TSPLIB sw24978 (24,978 places), no dense matrix"
     )
