@@ -20,8 +20,9 @@ Target: proven optimal for p = 10 within 10 minutes and 8 GiB.
 
 The ``--sweden`` instance (``benchmarks/_instances.py``): the shipped Swedish atlas,
 candidate towns of at least 4,000 inhabitants (279 with the sourced SCB figures; the
-issue quoted 2,800 x 293), the 290 municipal organizers plus 2,510 SYNTHETIC independent organizers placed at localities in
-proportion to locality population (seed 0), estimated road minutes. Site rules
+issue quoted 2,800 x 293), the 290 municipal organizers plus 2,510 SYNTHETIC
+independent organizers placed at localities in proportion to locality population
+(seed 0), estimated road minutes. Site rules
 follow scenarios/optimized-ten.yaml: Solna required, a university within 60
 minutes (hard: other towns forbidden), SPSM (2,000) and intercity rail (1,000)
 as soft site prices, plus a hard spread of 240 minutes.
