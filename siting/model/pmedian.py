@@ -828,27 +828,29 @@ def _value(costs, weights, rules: _Rules, sites) -> float:
     return assignment_cost(costs, weights, sites) + float(rules.site_cost[list(sites)].sum())
 
 
-def _incumbent(
-    costs, weights, rules: _Rules, start, threads: int, deadline: float | None
-) -> list[int]:
-    """A heuristic solution that meets every hard rule (greedy, then local search)."""
+def _moves(costs, weights, rules: _Rules, deadline: float | None):
+    """A greedy start and a local search (sites -> a local optimum) under the hard rules.
+
+    Returns ``(start, search)``: ``start()`` builds the greedy solution, ``search(seed)``
+    improves ``seed`` by swaps (and, under side rules, additions and removals) until no
+    move improves it. A seed that breaks a rule is not repaired.
+    """
     n, m = costs.shape
     if rules.pure:
         p = rules.p_min
-        work = costs.copy()
+        work = costs
         if rules.forbidden:
+            work = costs.copy()
             work[:, rules.forbidden] = costs.max() * (n + 1) + 1
         fixed = rules.fixed
-        best = swap_search(
-            work, weights, greedy(work, weights, p, fixed=fixed), fixed=fixed, deadline=deadline
-        )
-        seeds = [start] if start is not None else []
-        for seed in seeds:
-            if not _breaks(costs, weights, rules, seed):
-                warm = swap_search(work, weights, sorted(set(seed)), fixed=fixed, deadline=deadline)
-                if _value(costs, weights, rules, warm) < _value(costs, weights, rules, best):
-                    best = warm
-        return best
+
+        def pure_start() -> list[int]:
+            return greedy(work, weights, p, fixed=fixed)
+
+        def pure_search(seed: list[int]) -> list[int]:
+            return swap_search(work, weights, sorted(set(seed)), fixed=fixed, deadline=deadline)
+
+        return pure_start, pure_search
     weighted = weights[:, None] * costs
     none_cost = float(weighted.max(axis=1).sum() + rules.site_cost.sum()) * 2 + 1.0
     if rules.cap is not None:
@@ -872,15 +874,33 @@ def _incumbent(
         "conflicts": conflicts,
     }
 
+    def constrained_start() -> list[int]:
+        return constrained_greedy(weighted, **common)
+
     def search(seed: list[int]) -> list[int]:
         keeps_cover = cover is not None and "min_covered_weight" not in _breaks(
             costs, weights, rules, seed
         )
         return constrained_search(
-            weighted, seed, cover=cover if keeps_cover else None, deadline=deadline, **common
+            weighted,
+            sorted(set(seed)),
+            cover=cover if keeps_cover else None,
+            deadline=deadline,
+            **common,
         )
 
-    seeds = [constrained_greedy(weighted, **common)]
+    return constrained_start, search
+
+
+def _incumbent(
+    costs, weights, rules: _Rules, start, threads: int, deadline: float | None, moves=None
+) -> list[int]:
+    """A heuristic solution that meets every hard rule (greedy, then local search).
+
+    ``moves`` is :func:`_moves`'s pair when the caller made it already.
+    """
+    first, search = _moves(costs, weights, rules, deadline) if moves is None else moves
+    seeds = [first()]
     if start is not None:
         seeds.append(sorted(set(int(j) for j in start)))
     found = [s for s in (search(seed) for seed in seeds) if not _breaks(costs, weights, rules, s)]
@@ -992,7 +1012,8 @@ def solve_pmedian(
     deadline = None if time_limit_s is None else started + time_limit_s
 
     # 1. heuristic incumbent meeting every hard rule
-    incumbent = _incumbent(costs, weights, rules, start, threads, deadline)
+    moves = _moves(costs, weights, rules, deadline)
+    incumbent = _incumbent(costs, weights, rules, start, threads, deadline, moves)
     timings: dict[str, float] = {"heuristic_s": time.perf_counter() - started}
 
     active = np.flatnonzero(weights > 0)
@@ -1027,6 +1048,7 @@ def solve_pmedian(
         evaluate=evaluate,
         site_rows=lambda h, start_column: _add_site_rows(h, costs, weights, rules, start_column),
         covered=covered,
+        improve=moves[1],
         granularity=1.0 if integral else 0.0,
         started=started,
         deadline=deadline,
@@ -1065,6 +1087,7 @@ def _benders(
     threads: int,
     timings: dict[str, float],
     granularity: float = 0.0,
+    improve=None,
 ) -> tuple[list[int], float, float, str, int, int, float]:
     """The Benders master loop shared by the dense and the coordinate paths.
 
@@ -1074,7 +1097,9 @@ def _benders(
     site columns and returns the number of extra columns it appended at
     ``start``; ``covered(sites)`` their values for ``sites``. When every objective
     value is a multiple of ``granularity`` (> 0), a bound within it of the incumbent
-    proves it optimal.
+    proves it optimal. ``improve(sites)``, when given, is a local search: the LP's
+    rounding is improved by it before the master, so that reduced-cost fixing and
+    the master start from the best incumbent at hand.
 
     Returns the best sites (sorted), their objective, the proven bound, the status,
     the MIP rounds, the cuts added and the heuristic objective.
@@ -1166,14 +1191,20 @@ def _benders(
     slack = 1e-9 * max(1.0, abs(upper)) if not granularity else granularity * (1 - 1e-6)
     best_lagrangian, pivot, best_reduced = -np.inf, 0.0, reduced
 
-    def _rounded(y, upper, incumbent):
-        """The LP's p largest sites, when they beat the incumbent."""
+    def _rounded(y, upper, incumbent, polish=False):
+        """The LP's p largest sites (after ``improve`` when ``polish``), when they beat
+        the incumbent."""
         rounded = np.argsort(-y, kind="stable")[: rules.p_max]
-        rounded = rounded[y[rounded] > 1e-6]
-        if rules.p_min <= len(rounded):
-            cost = evaluate(sorted(rounded.tolist()))
+        rounded = sorted(rounded[y[rounded] > 1e-6].tolist())
+        if len(rounded) < rules.p_min:
+            return upper, incumbent
+        candidates = [rounded]
+        if polish and improve is not None and set(rounded) != set(incumbent):
+            candidates.append(sorted(improve(rounded)))
+        for sites in candidates:
+            cost = evaluate(sites)
             if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
-                return cost, sorted(rounded.tolist())
+                upper, incumbent = cost, sites
         return upper, incumbent
 
     while True:
@@ -1235,8 +1266,8 @@ def _benders(
         if lp_solved
         else float(weights @ cuts.floor + rules.site_cost[rules.fixed].sum())
     )
-    if lp_solved:  # the LP's p largest sites may beat the heuristic
-        upper, incumbent = _rounded(y, upper, incumbent)
+    if lp_solved:  # the LP's p largest sites, after a local search, may beat the heuristic
+        upper, incumbent = _rounded(y, upper, incumbent, polish=True)
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
     closable = np.zeros(0, dtype=np.int64)
@@ -1292,6 +1323,13 @@ def _benders(
     # measured on OR-Library pmed31/pmed36: HiGHS's presolve of the master costs more than
     # it saves (pmed36: 31 s without, 110 s with, on the loaded 2-core machine)
     h.setOptionValue("presolve", "off")
+    # measured on the masters of OR-Library pmed22-39 (p = 5, 10: LP gaps near 1 %): strong
+    # branching and HiGHS's primal heuristics took most of the time (72 s for six masters
+    # with the defaults, 27 s without); the incumbent comes from the local search above
+    h.setOptionValue("mip_pscost_minreliable", 0)
+    h.setOptionValue("mip_heuristic_effort", 0.0)
+    for heuristic in ("rins", "rens", "feasibility_jump", "root_reduced_cost"):
+        h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
     pending: list[tuple[NDArray, NDArray]] = []
     found: list[NDArray] = []
 
