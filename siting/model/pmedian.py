@@ -1192,8 +1192,7 @@ def _benders(
     best_lagrangian, pivot, best_reduced = -np.inf, 0.0, reduced
 
     def _rounded(y, upper, incumbent, polish=False):
-        """The LP's p largest sites (after ``improve`` when ``polish``), when they beat
-        the incumbent."""
+        """The LP's p largest sites (improved by ``improve`` when ``polish``), if better."""
         rounded = np.argsort(-y, kind="stable")[: rules.p_max]
         rounded = sorted(rounded[y[rounded] > 1e-6].tolist())
         if len(rounded) < rules.p_min:
