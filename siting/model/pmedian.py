@@ -1126,6 +1126,7 @@ def _benders(
     # site j's column; a site priced in later gets a new column holding its
     # coefficients in the cuts so far (its first column stays fixed at 0)
     col_of = np.arange(m)
+    theta0 = m  # theta_i is column theta0 + i; covered-weight columns follow them
 
     def activate(sites: NDArray[np.int64]) -> None:
         """Make ``sites`` columns of every cut added so far (column generation)."""
@@ -1158,19 +1159,36 @@ def _benders(
         if built is None:
             return 0
         lower, starts, indices, values = built
-        if cuts.active is not None:
-            indices = np.where(indices < m, col_of[np.minimum(indices, m - 1)], indices)
+        # sites to their columns (-1: removed from the master), theta_i to theta0 + i
+        site = indices < m
+        columns = np.where(site, col_of[np.where(site, indices, 0)], theta0 + indices - m)
+        kept = columns >= 0
+        if not kept.all():
+            row = np.repeat(np.arange(len(lower)), np.diff(np.append(starts, len(indices))))
+            starts = np.searchsorted(row[kept], np.arange(len(lower))).astype(np.int32)
+            columns, values = columns[kept], values[kept]
         h.addRows(
-            len(lower), lower, np.full(len(lower), INF), len(indices), starts, indices, values
+            len(lower),
+            lower,
+            np.full(len(lower), INF),
+            len(columns),
+            starts,
+            columns.astype(np.int32),
+            values,
         )
         return len(lower)
 
+    def site_values(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Every site's value in a solution of the master (0 when removed from it)."""
+        return np.where(col_of >= 0, x[np.maximum(col_of, 0)], 0.0)
+
     def columns_at(sites) -> list[float]:
         x = np.zeros(h.getNumCol())
-        x[col_of[list(sites)]] = 1.0
-        x[m : m + k] = cuts.to_sites(sites).min(axis=1)
+        columns = col_of[list(sites)]
+        x[columns[columns >= 0]] = 1.0  # a site removed from the master: an infeasible start
+        x[theta0 : theta0 + k] = cuts.to_sites(sites).min(axis=1)
         if q:
-            x[m + k : m + k + q] = covered(sites)
+            x[theta0 + k : theta0 + k + q] = covered(sites)
         return list(x)
 
     y_incumbent = np.zeros(m)
@@ -1216,7 +1234,7 @@ def _benders(
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break  # the LP itself ran out of time: keep the cuts' bound so far
         solution = np.asarray(h.getSolution().col_value)
-        y, theta = solution[col_of], solution[m : m + k]
+        y, theta = site_values(solution), solution[theta0 : theta0 + k]
         level, value = cuts.levels(y)
         violated = np.flatnonzero(value - theta > 1e-6 * np.maximum(1.0, np.abs(value)))
         lp_rounds += 1
@@ -1312,7 +1330,22 @@ def _benders(
     # 3. master MIP over the generated cuts. Every improving solution HiGHS finds is
     # checked at once; one that under-charges a client interrupts the search, its
     # cuts are added and the master is solved again from the incumbent.
-    integer = np.union1d(np.arange(m), col_of).astype(np.int32)
+    # the sites closed for good leave the master: their coefficients in every cut slow
+    # every node (random 2,000 x 2,000, p = 20, 1,769 sites closed: master 29.6 s -> 5.1 s)
+    closed = np.union1d(closable, rules.forbidden).astype(np.int64)
+    gone = col_of[closed]
+    if cuts.active is not None:  # and the first columns of the sites priced in later
+        gone = np.union1d(gone, np.flatnonzero((col_of != np.arange(m)) | ~cuts.active))
+    if len(gone) and not (give_up and len(missing)):
+        gone = np.unique(gone).astype(np.int32)
+        h.deleteCols(len(gone), gone)
+        col_of[closed] = -1
+        if cuts.active is not None:
+            col_of[~cuts.active] = -1
+        alive = col_of >= 0
+        col_of[alive] -= np.searchsorted(gone, col_of[alive])
+        theta0 -= int(np.searchsorted(gone, theta0))
+    integer = col_of[col_of >= 0].astype(np.int32)
     h.changeColsIntegrality(
         len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
     )
@@ -1333,9 +1366,10 @@ def _benders(
     found: list[NDArray] = []
 
     def violations(x: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        y_int = np.round(x[col_of])
+        y_int = np.round(site_values(x))
         level, value = cuts.levels(y_int)
-        under = np.flatnonzero(value - x[m : m + k] > 1e-6 * np.maximum(1.0, np.abs(value)))
+        theta = x[theta0 : theta0 + k]
+        under = np.flatnonzero(value - theta > 1e-6 * np.maximum(1.0, np.abs(value)))
         # a cut already in the model is met within HiGHS's tolerances: not a violation
         under = np.array([i for i in under if (int(i), float(level[i])) not in cuts.seen], int)
         return y_int, under, level
@@ -1376,7 +1410,7 @@ def _benders(
         if len(final) == h.getNumCol():
             _, under, level = violations(final)
             pending.append((under, level))
-            found.append(np.flatnonzero(np.round(final[col_of]) > 0.5))
+            found.append(np.flatnonzero(np.round(site_values(final)) > 0.5))
         for sites in found:
             cost = evaluate(sites) if len(sites) else None
             if cost is not None and cost < upper - 1e-9 * max(1.0, abs(upper)):
