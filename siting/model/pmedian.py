@@ -119,6 +119,12 @@ class PMedianResult:
 #: Totals above this lose the precision the solver's tolerances need.
 MAX_TOTAL = 1e15
 
+#: Local-search moves from the greedy start before the LP (plain p-median): the LP's
+#: rounding is then searched to a local optimum. Measured on OR-Library pmed1-40 (sum
+#: of solve times, loaded 2-core machine): 50.3 s with a full search first, 39.6 s
+#: with 10 moves (pmed34, p = 140: 1.5 s of heuristic -> 0.1 s).
+START_MOVES = 10
+
 
 class SolverLimitError(SitingError, RuntimeError):
     """The time limit passed before any solution meeting the hard rules was found."""
@@ -847,8 +853,15 @@ def _moves(costs, weights, rules: _Rules, deadline: float | None):
         def pure_start() -> list[int]:
             return greedy(work, weights, p, fixed=fixed)
 
-        def pure_search(seed: list[int]) -> list[int]:
-            return swap_search(work, weights, sorted(set(seed)), fixed=fixed, deadline=deadline)
+        def pure_search(seed: list[int], max_iterations: int = 10_000) -> list[int]:
+            return swap_search(
+                work,
+                weights,
+                sorted(set(seed)),
+                fixed=fixed,
+                max_iterations=max_iterations,
+                deadline=deadline,
+            )
 
         return pure_start, pure_search
     weighted = weights[:, None] * costs
@@ -877,7 +890,7 @@ def _moves(costs, weights, rules: _Rules, deadline: float | None):
     def constrained_start() -> list[int]:
         return constrained_greedy(weighted, **common)
 
-    def search(seed: list[int]) -> list[int]:
+    def search(seed: list[int], max_iterations: int = 10_000) -> list[int]:
         keeps_cover = cover is not None and "min_covered_weight" not in _breaks(
             costs, weights, rules, seed
         )
@@ -885,6 +898,7 @@ def _moves(costs, weights, rules: _Rules, deadline: float | None):
             weighted,
             sorted(set(seed)),
             cover=cover if keeps_cover else None,
+            max_iterations=max_iterations,
             deadline=deadline,
             **common,
         )
@@ -893,17 +907,26 @@ def _moves(costs, weights, rules: _Rules, deadline: float | None):
 
 
 def _incumbent(
-    costs, weights, rules: _Rules, start, threads: int, deadline: float | None, moves=None
+    costs,
+    weights,
+    rules: _Rules,
+    start,
+    threads: int,
+    deadline: float | None,
+    moves=None,
+    max_iterations: int = 10_000,
 ) -> list[int]:
     """A heuristic solution that meets every hard rule (greedy, then local search).
 
-    ``moves`` is :func:`_moves`'s pair when the caller made it already.
+    ``moves`` is :func:`_moves`'s pair when the caller made it already;
+    ``max_iterations`` bounds the moves of each local search.
     """
     first, search = _moves(costs, weights, rules, deadline) if moves is None else moves
     seeds = [first()]
     if start is not None:
         seeds.append(sorted(set(int(j) for j in start)))
-    found = [s for s in (search(seed) for seed in seeds) if not _breaks(costs, weights, rules, s)]
+    found = [search(seed, max_iterations) for seed in seeds]
+    found = [s for s in found if not _breaks(costs, weights, rules, s)]
     if not found:
         remaining = None if deadline is None else max(deadline - time.perf_counter(), 1.0)
         sites = _feasible_sites(costs, weights, rules, threads, remaining)
@@ -1013,7 +1036,9 @@ def solve_pmedian(
 
     # 1. heuristic incumbent meeting every hard rule
     moves = _moves(costs, weights, rules, deadline)
-    incumbent = _incumbent(costs, weights, rules, start, threads, deadline, moves)
+    # under side rules the LP's rounding may break one and is not searched: search fully
+    limit = START_MOVES if rules.pure else 10_000
+    incumbent = _incumbent(costs, weights, rules, start, threads, deadline, moves, limit)
     timings: dict[str, float] = {"heuristic_s": time.perf_counter() - started}
 
     active = np.flatnonzero(weights > 0)
