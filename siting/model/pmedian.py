@@ -14,7 +14,9 @@ cuts, y binary. Only the cuts that matter are generated:
 1. a greedy + swap heuristic gives an incumbent (upper bound) and first cuts;
 2. the LP relaxation is solved by cutting planes: for a point y*, client i's
    most violated cut is at the first level where the sorted cumulative y*
-   reaches 1, found for all clients at once with numpy;
+   reaches 1, found for all clients at once with numpy; the LP's rounding,
+   improved by the same local search, may replace the incumbent, and sites whose
+   reduced cost lifts the bound above it are closed and leave the model;
 3. the master MIP over the generated cuts is solved by HiGHS from the
    incumbent; if its solution under-charges a client, that client's cut at the
    integer point is added and the MIP solved again. When no cut is violated the
