@@ -41,7 +41,8 @@ import pandas as pd
 
 from siting.config import CapacityRules, ModelSettings, SolverSettings
 from siting.model.orlib import read_pmed, read_pmedcap, read_pmedopt, read_tsplib
-from siting.model.pmedian import solve_pmedian, solve_pmedian_points
+from siting.model.pmedian import solve_pmedian
+from siting.model.points import solve_pmedian_points
 from siting.model.problem import SitingProblem
 from siting.model.solve import solve_problem
 from siting.travel.matrix import TravelTimeMatrix

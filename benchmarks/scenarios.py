@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _machine import ROOT, header
+from _machine import ROOT, header, hold_lock, target
 
 SITING = str(Path(sys.executable).parent / "siting")
 
@@ -43,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-prices", action="store_true", help="Solve without --prices.")
     args = parser.parse_args()
+    hold_lock()
     prices = not args.no_prices
     print(header("siting solve, every shipped scenario", cache="cold, then warm"))
     print(f"{'scenario':<18} {'cold s':>7} {'warm s':>7}  target <= 10 / <= 5 s")
@@ -55,6 +56,9 @@ def main() -> None:
         print(f"{scenario.stem:<18} {cold:7.1f} {warm:7.1f}")
     verdict = "met" if worst_cold <= 10 and worst_warm <= 5 else "NOT met"
     print(f"worst: {worst_cold:.1f} s cold, {worst_warm:.1f} s warm ({verdict}); prices: {prices}")
+    case = f"siting solve, each shipped scenario{', prices included' if prices else ''}"
+    print(target(f"{case}, cold", f"worst {worst_cold:.1f} s", "<= 10 s", worst_cold <= 10))
+    print(target(f"{case}, warm", f"worst {worst_warm:.1f} s", "<= 5 s", worst_warm <= 5))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _machine import header
+from _machine import header, hold_lock, target
 
 from siting.sweep import sweep
 
@@ -29,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     args = parser.parse_args()
+    hold_lock()
     grid = {
         "model.p": list(range(3, 13)),
         "travel.rail.speed_factor": [round(v, 2) for v in np.linspace(0.8, 1.25, 10)],
@@ -54,6 +55,14 @@ def main() -> None:
         f"{table['gap'].max():.1e}"
     )
     print(f"load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        target(
+            f"100-run sweep on {args.workers} workers",
+            f"{elapsed:.1f} s, {failed} failed",
+            "<= 120 s",
+            elapsed <= 120 and failed == 0,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -81,7 +81,12 @@ class Solution:
     def office_by(self, groups: str | pd.Series) -> pd.Series:
         """The office serving most organizers of each group (a column or an aligned Series)."""
         keys = self.assignment[groups] if isinstance(groups, str) else groups
-        return self.assignment["office"].groupby(keys).agg(lambda s: s.value_counts().index[0])
+        offices = self.assignment["office"]
+        frame = pd.DataFrame({"group": keys.reindex(offices.index), "office": offices})
+        counts = frame.groupby(["group", "office"], sort=False).size()
+        best = counts.groupby(level="group").idxmax()  # ties: the office met first
+        index = best.index.rename(keys.name)
+        return pd.Series([office for _, office in best], index=index, name="office")
 
     def kpis(self) -> dict[str, float]:
         """Headline figures: offices, mean/median/max minutes, shares within 2 h and 3 h."""

@@ -150,3 +150,57 @@ def test_pmedcap1_reaches_published_optimum(k, published):
     assert result.objective == published
     load = np.bincount(result.assignment, weights=demand, minlength=len(demand))
     assert load.max() <= capacity
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_slot_assignment_equals_the_assignment_milp(seed):
+    """The warm-started transportation LP over slots: each swap equals a model built anew."""
+    from siting.model.capacitated import _Instance, _SlotAssignment
+
+    costs, _ = instance(30, 8, seed)
+    inst = _Instance(costs, None, 3, 12.0, None, 8.0, None, (), (), None)
+    slots = _SlotAssignment(inst, [0, 1, 2])
+    for slot, site in [(None, None), (0, 5), (2, 7), (1, 3), (0, 0)]:
+        if slot is not None:
+            slots.move(slot, site)
+        cost = slots.solve()
+        expected, _ = inst.assign(slots.sites)
+        assert cost == pytest.approx(expected)
+        assignment = slots.assignment()
+        assert inst.feasible(slots.sites, assignment)
+        assert inst.cost_of(slots.sites, assignment) == pytest.approx(expected)
+
+
+def test_search_at_scale_finds_the_optimum_with_an_honest_bound(monkeypatch):
+    """With the LP skipped (as beyond LP_MAX_PAIRS), the iterated swap search and the
+    Lagrangian bound still answer small instances exactly or with a valid gap."""
+    import siting.model.capacitated as capacitated
+
+    monkeypatch.setattr(capacitated, "LP_MAX_PAIRS", 0)
+    for seed in range(3):
+        costs, _ = instance(8, 5, seed)
+        weights = np.ones(8)
+        result = solve_capacitated(costs, None, 2, 4.0, time_limit_s=5.0)
+        assert result.status in {"optimal", "time_limit"}
+        assert np.bincount(result.assignment, minlength=5).max() <= 4
+        assert result.objective == pytest.approx(brute_force(costs, weights, weights, 2, 4.0, 0.0))
+        assert result.lower_bound <= result.objective + 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perturbed_search_reaches_the_optimum_from_the_worst_start(seed):
+    import time
+
+    from siting.model.capacitated import _Instance, perturbed_search
+
+    costs, _ = instance(8, 6, seed)
+    weights = np.ones(8)
+    inst = _Instance(costs, None, 2, 4.0, None, None, None, (), (), None)
+    worst = max(
+        ((inst.assign([a, b])[0], [a, b]) for a in range(6) for b in range(a + 1, 6)),
+        key=lambda pair: pair[0],
+    )[1]
+    cost, assignment = inst.assign(worst)
+    found = perturbed_search(inst, (cost, worst, assignment), deadline=time.perf_counter() + 5)
+    assert found[0] == pytest.approx(brute_force(costs, weights, weights, 2, 4.0, 0.0))
+    assert found[0] < cost and inst.feasible(found[1], found[2])

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from siting import DataError, SitingError, TravelTimeMatrix, pmedian
 from siting.model.heuristics import assignment_cost, greedy, swap_search
 from siting.model.orlib import read_pmed, read_pmedopt, read_tsplib, tsplib_costs
-from siting.model.pmedian import PMedianInfeasibleError, solve_pmedian, solve_pmedian_points
+from siting.model.pmedian import PMedianInfeasibleError, solve_pmedian
+from siting.model.points import solve_pmedian_points
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
 needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not at {BENCH}")
@@ -468,7 +469,7 @@ def test_tsplib_reader_and_costs_on_sw24978():
 
 
 @needs_bench
-@pytest.mark.parametrize(("n", "p"), [(500, 8), (1000, 3)])  # 500, 8: the MIP runs
+@pytest.mark.parametrize(("n", "p"), [(500, 8), (1000, 3)])
 def test_points_path_equals_dense_path_on_sw24978_subsample(n, p):
     xy = read_tsplib(BENCH / "sw24978" / "sw24978.tsp")[:n]
     dense = solve_pmedian(tsplib_costs(xy, xy), p)

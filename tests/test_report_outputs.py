@@ -162,6 +162,22 @@ def test_map_legend_beside_the_country_and_text_as_text(plan):
     assert ">Luleå<" in svg and ">Malmö<" in svg  # names are <text>, not glyph paths
 
 
+def test_a_map_is_rendered_once_when_saved_not_once_per_layer(plan, monkeypatch):
+    from matplotlib.backend_bases import FigureCanvasBase
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    draws = []
+    render = FigureCanvasAgg.draw
+    monkeypatch.setattr(FigureCanvasAgg, "draw", lambda self, *a, **k: draws.append(1))
+    idle = FigureCanvasBase.draw_idle
+    fig, _ = plot_solution(plan)  # geopandas asks for a redraw after each layer
+    assert draws == []
+    assert FigureCanvasBase.draw_idle is idle  # restored once drawn
+    monkeypatch.setattr(FigureCanvasAgg, "draw", render)
+    figure_bytes(fig, "png", dpi=50)
+    plt.close(fig)
+
+
 def test_one_name_and_one_rounding_in_every_table(plan):
     layers = regions_layers(plan)
     for layer in ("organizers", "assignment_lines"):

@@ -11,8 +11,11 @@ built:
 1. **Heuristic incumbent.** Candidate site sets (the uncapacitated greedy + swap
    sites, a capacity-aware greedy, any ``start``) are each given their best
    single-source assignment by a small assignment MILP over the open sites
-   (exact for unit loads, where it is a transportation problem); a swap local
-   search over nearby sites improves the best.
+   (exact for equal loads, where it is a transportation problem). A swap local
+   search improves the best: each trial re-costs one slot of a warm-started
+   assignment LP over the open sites, and the trials per open site are its
+   nearest closed sites, the sites that would serve its clients most cheaply
+   (Cooper's step) and the sites most attractive at the assignment duals.
 2. **LP by column and row generation.** The LP relaxation starts from the k
    nearest eligible sites of each client (k adaptive: about 2 m / p) plus the
    incumbent's columns, with the capacity rows ``sum_i l_i x_ij <= Q_j y_j``.
@@ -30,6 +33,12 @@ built:
    rc)``. When ``delta`` reaches ``UB - LB`` the restriction is exact; when the
    column budget forces a smaller ``delta`` the reported gap says so, and
    ``delta`` grows while time remains.
+4. **At scale** (more than ``LP_MAX_PAIRS`` client-site pairs, with a time
+   limit) the LP does not finish on HiGHS within minutes; the time goes to an
+   iterated swap search (restarts from the Lagrangian's site sets, then random
+   kicks) and the reported bound is the best Lagrangian bound found by the
+   subgradient; for equal loads the Lagrangian dual equals the LP bound (its
+   knapsacks are integral: the cheapest ``Q / l`` clients).
 
 Everything is built from numpy / scipy.sparse arrays and handed to HiGHS with
 ``passModel`` / ``addCols`` / ``addRows``; nothing loops over n*m terms in Python.
@@ -59,6 +68,9 @@ INF = highspy.kHighsInf
 TOLERANCE = 1e-7
 #: Most assignment columns the restricted MIP gets before ``delta`` is cut below the gap.
 MAX_MIP_COLUMNS = 120_000
+#: Above this many client-site pairs, with a time limit, the LP and MIP are skipped for an
+#: iterated swap search (at 2,800 x 279 HiGHS did not finish the priced LP in 80 s).
+LP_MAX_PAIRS = 250_000
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,7 @@ class _Instance:
         fixed,
         forbidden,
         site_cost,
+        max_cost=None,
     ) -> None:
         costs = np.asarray(costs, dtype=float)
         problems: list[str] = []
@@ -197,6 +210,11 @@ class _Instance:
                 f"site(s) {sorted(set(fixed) & set(forbidden))} are both required and forbidden"
             )
         site_cost = _per_site(site_cost, m, "site_cost", problems, 0.0)
+        if max_cost is not None:
+            max_cost = np.asarray(max_cost, dtype=float)
+            if max_cost.shape != (n,) or np.isnan(max_cost).any():
+                problems.append(f"max_cost must be {n} numbers, one per client")
+                max_cost = None
         if (lower > upper).any():
             bad = np.flatnonzero(lower > upper)[:10].tolist()
             problems.append(f"lower_load exceeds the capacity / upper_load at site(s) {bad}")
@@ -221,8 +239,10 @@ class _Instance:
         self.weighted = weights[:, None] * costs  # objective coefficient of x_ij
         self.allowed = np.ones(m, dtype=bool)
         self.allowed[forbidden] = False
-        # a client may go to a site only if its load alone fits there
+        # a client may go to a site only if its load alone fits there (and within max_cost)
         self.eligible = self.allowed[None, :] & (loads[:, None] <= upper[None, :] + 1e-9)
+        if max_cost is not None:
+            self.eligible &= costs <= max_cost[:, None] + 1e-9
         self._check_capacity()
 
     def _check_capacity(self) -> None:
@@ -231,7 +251,8 @@ class _Instance:
         if len(stranded):
             raise ScenarioError(
                 f"client(s) {stranded[:10].tolist()} have a load above every allowed site's "
-                "capacity; raise the capacity or split those clients"
+                "capacity (or are beyond max_cost of every site); raise the capacity or split "
+                "those clients"
             )
         demand = float(self.loads.sum())
         free = np.flatnonzero(self.allowed & ~np.isin(np.arange(self.m), self.fixed))
@@ -319,6 +340,8 @@ class _Instance:
             return False
         if not self.allowed[sites].all() or not np.isin(assignment, sites).all():
             return False
+        if not self.eligible[np.arange(self.n), assignment].all():
+            return False
         load = np.bincount(assignment, weights=self.loads, minlength=self.m)[sites]
         scale = 1e-7 * max(1.0, float(self.loads.sum()))
         return bool(
@@ -398,9 +421,7 @@ def capacitated_heuristic(
     Returns ``(cost, sites, assignment)``; ``(inf, [], None)`` when no candidate
     set admits an assignment within the loads.
     """
-    work = inst.weighted.copy()
-    if inst.forbidden:
-        work[:, inst.forbidden] = inst.weighted.max() * (inst.n + 1) + 1
+    work = np.where(inst.eligible, inst.weighted, inst.weighted.max() * (inst.n + 1) + 1)
     work = work + inst.site_cost[None, :] / max(1, inst.n)
     ones = np.ones(inst.n)
     candidates = [
@@ -429,7 +450,125 @@ def capacitated_heuristic(
             best = (cost, list(key), assignment)
     if best[2] is None:
         return best
-    # swap search: close an open site, open one of its nearest closed neighbours
+    return swap_improve(inst, best, deadline=deadline, neighbours=neighbours)
+
+
+class _SlotAssignment:
+    """The best assignment to ``p`` open sites as one LP over ``p`` slots, re-costed in place.
+
+    For equal loads the single-source assignment to fixed sites is a
+    transportation problem (totally unimodular): its LP has an integral optimal
+    vertex. Replacing one slot's site changes only that slot's column costs and
+    bounds and its load row; HiGHS re-solves from the previous basis, several
+    times faster than a model built anew.
+    """
+
+    def __init__(self, inst: _Instance, sites) -> None:
+        self.inst = inst
+        self.sites = [int(j) for j in sites]
+        n, k = inst.n, len(self.sites)
+        self.k = k
+        cols = n * k
+        ci, cs = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+        self.ci, self.cs = ci, cs
+        matrix = sparse.csc_matrix(
+            (
+                np.concatenate([np.ones(cols), inst.loads[ci]]),
+                (np.concatenate([ci, n + cs]), np.concatenate([np.arange(cols), np.arange(cols)])),
+            ),
+            shape=(n + k, cols),
+        )
+        sites_ = np.asarray(self.sites)
+        ok = inst.eligible[ci, sites_[cs]]
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = cols, n + k
+        lp.col_cost_ = np.where(ok, inst.weighted[ci, sites_[cs]], 0.0)
+        lp.col_lower_ = np.zeros(cols)
+        lp.col_upper_ = ok.astype(float)
+        upper = inst.upper[sites_]
+        lp.row_lower_ = np.concatenate([np.ones(n), inst.lower[sites_]])
+        lp.row_upper_ = np.concatenate([np.ones(n), np.where(np.isfinite(upper), upper, INF)])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data
+        self.h = new_highs()
+        self.h.passModel(lp)
+
+    def move(self, slot: int, site: int) -> None:
+        """Put ``site`` in ``slot`` (its columns' costs and bounds, its load row)."""
+        inst, n = self.inst, self.inst.n
+        index = (np.arange(n) * self.k + slot).astype(np.int32)
+        ok = inst.eligible[:, site]
+        self.h.changeColsCost(n, index, np.where(ok, inst.weighted[:, site], 0.0))
+        self.h.changeColsBounds(n, index, np.zeros(n), ok.astype(float))
+        upper = inst.upper[site]
+        self.h.changeRowBounds(n + slot, inst.lower[site], upper if np.isfinite(upper) else INF)
+        self.sites[slot] = int(site)
+
+    def solve(self, deadline: float | None = None) -> float:
+        """Cost of the best assignment to the slots' sites (inf when none meets the loads)."""
+        if deadline is not None:
+            self.h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.05))
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return math.inf
+        value = self.h.getInfo().objective_function_value
+        return float(value + self.inst.site_cost[self.sites].sum())
+
+    def assignment(self, integral: bool = True) -> NDArray[np.int64] | None:
+        """Each client's site at the last solve: its largest share.
+
+        None when ``integral`` and the solution is not integral.
+        """
+        x = np.asarray(self.h.getSolution().col_value).reshape(self.inst.n, self.k)
+        if integral and np.abs(x - np.round(x)).max(initial=0) > 1e-6:
+            return None
+        return np.asarray(self.sites, dtype=np.int64)[x.argmax(axis=1)]
+
+    def client_duals(self) -> NDArray[np.float64]:
+        """Duals of the clients' assignment rows at the last solve."""
+        return np.asarray(self.h.getSolution().row_dual)[: self.inst.n]
+
+
+def swap_improve(
+    inst: _Instance,
+    incumbent: tuple[float, list[int], NDArray[np.int64] | None],
+    *,
+    deadline: float | None = None,
+    neighbours: int = 4,
+    attractive: int = 8,
+) -> tuple[float, list[int], NDArray[np.int64] | None]:
+    """Swap local search: close an open site, open a closed one, while the cost falls.
+
+    Every trial is a warm-started assignment LP over the open sites
+    (:class:`_SlotAssignment`), exact for equal loads (a transportation
+    problem) and a relaxation otherwise. The trials are, for each open site,
+    its ``neighbours`` nearest closed sites, the ``neighbours`` closed sites
+    that would serve its present clients most cheaply, and the ``attractive``
+    closed sites whose knapsack value at the assignment duals is lowest (the
+    sites that would take the most cost off the clients at the current
+    prices); each open site's best improving trial is taken at once. With
+    unequal loads the sites found are assigned exactly (a small MILP) and then
+    polished by swaps with the nearest neighbours, each an assignment MILP.
+    """
+    best = incumbent
+    if best[2] is None:
+        return best
+    sites, cost = _slot_search(inst, best[1], deadline, neighbours, attractive)
+    if inst.equal_loads and sites is not None:
+        slots = _SlotAssignment(inst, sites)
+        cost = slots.solve(deadline)
+        assignment = slots.assignment()
+        if assignment is None and math.isfinite(cost):  # a non-vertex optimum: assign exactly
+            cost, assignment = inst.assign(sites, deadline=deadline)
+        if assignment is not None and cost < best[0]:
+            best = (cost, sorted(sites), assignment)
+        return best
+    if sites is not None and sorted(sites) != sorted(best[1]):
+        cost, assignment = inst.assign(sites, deadline=deadline, exact=False)
+        if assignment is not None and cost < best[0]:
+            best = (cost, sorted(sites), assignment)
     improved = True
     while improved:
         improved = False
@@ -446,6 +585,102 @@ def capacitated_heuristic(
                     break
             if improved:
                 break
+    return best
+
+
+def _slot_search(
+    inst: _Instance, sites: list[int], deadline: float | None, neighbours: int, attractive: int
+) -> tuple[list[int] | None, float]:
+    """Swaps judged by the assignment LP (see :func:`swap_improve`); the sites and LP cost."""
+    slots = _SlotAssignment(inst, sites)
+    cost = slots.solve(deadline)
+    if not math.isfinite(cost):
+        return None, cost
+    while deadline is None or time.perf_counter() < deadline:
+        reduced = np.where(inst.eligible, inst.weighted - slots.client_duals()[:, None], np.inf)
+        values = _knapsacks(inst, reduced)[0] + inst.site_cost
+        closed = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), slots.sites))
+        ranked = closed[np.argsort(values[closed], kind="stable")[:attractive]].tolist()
+        near = _neighbours(inst, list(slots.sites), neighbours)
+        assignment = slots.assignment(integral=False)
+        improved = False
+        for slot, r in enumerate(list(slots.sites)):
+            if r in inst.fixed:
+                continue
+            # the sites that would serve r's own clients most cheaply (Cooper's step)
+            served = inst.weighted[assignment == r].sum(axis=0) + inst.site_cost
+            served[~inst.allowed | np.isin(np.arange(inst.m), slots.sites)] = np.inf
+            medians = np.argsort(served, kind="stable")[:neighbours].tolist()
+            move, move_cost = None, cost - 1e-9 * max(1.0, abs(cost))
+            for j in dict.fromkeys(medians + ranked + near[r]):
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+                if j in slots.sites or not inst.allowed[j]:
+                    continue
+                slots.move(slot, j)
+                trial = slots.solve(deadline)
+                slots.move(slot, r)
+                if trial < move_cost:
+                    move, move_cost = j, trial
+            if move is not None:  # the best move of this slot, taken at once
+                slots.move(slot, move)
+                cost = slots.solve(deadline)
+                improved = True
+        if not improved:
+            break
+    return list(slots.sites), cost
+
+
+def perturbed_search(
+    inst: _Instance,
+    incumbent: tuple[float, list[int], NDArray[np.int64] | None],
+    *,
+    deadline: float,
+    starts: list[list[int]] = (),
+    kick: int = 2,
+    seed: int = 0,
+) -> tuple[float, list[int], NDArray[np.int64] | None]:
+    """Iterated swap search until ``deadline``: each round restarts :func:`swap_improve`.
+
+    The restarts are first the given ``starts`` (e.g. the Lagrangian's site
+    sets), then the incumbent with ``kick`` of its free sites replaced by random
+    allowed ones (seeded, so the same input gives the same answer on an
+    unloaded machine); the best solution found is kept.
+    """
+    best = incumbent
+    if best[2] is None:
+        return best
+    rng = np.random.default_rng(seed)
+    queue = [sorted(int(j) for j in start) for start in starts]
+    seen = {tuple(best[1])}
+    repeats = 0
+    while time.perf_counter() < deadline and repeats < 100:  # 100 repeats: little left unseen
+        free = [j for j in best[1] if j not in inst.fixed]
+        if queue:
+            sites = queue.pop(0)
+        elif free:
+            closed = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), best[1]))
+            k = min(kick, len(free), len(closed))
+            if not k:
+                break
+            out = rng.choice(free, size=k, replace=False).tolist()
+            sites = sorted(
+                [j for j in best[1] if j not in out] + rng.choice(closed, k, False).tolist()
+            )
+        else:
+            break
+        if tuple(sites) in seen or len(sites) != inst.p or not set(inst.fixed) <= set(sites):
+            repeats += 1
+            continue
+        repeats = 0
+        seen.add(tuple(sites))
+        cost, assignment = inst.assign(sites, deadline=deadline, exact=False)
+        if assignment is None:
+            continue
+        found = swap_improve(inst, (cost, sites, assignment), deadline=deadline)
+        if found[0] < best[0] - 1e-9 * max(1.0, abs(best[0])):
+            log.info("perturbed search: %.6g -> %.6g", best[0], found[0])
+            best = found
     return best
 
 
@@ -467,10 +702,15 @@ def _knapsacks(inst: _Instance, reduced: NDArray[np.float64]) -> tuple[NDArray, 
     if inst.equal_loads:
         count = np.where(np.isfinite(upper), upper / inst.loads[0], n).round().astype(np.int64)
         count = np.clip(count, 0, n)
+        taken = np.zeros((n, m))
+        if 0 < count.min() == count.max() < n:  # one count: the cheapest by partition
+            part = np.argpartition(negative, count[0] - 1, axis=0)[: count[0]]
+            ranked = np.take_along_axis(negative, part, axis=0)
+            np.put_along_axis(taken, part, ranked < 0, axis=0)
+            return ranked.sum(axis=0), taken
         order = np.argsort(negative, axis=0, kind="stable")
         ranked = np.take_along_axis(negative, order, axis=0)
         keep = np.arange(n)[:, None] < count[None, :]
-        taken = np.zeros((n, m))
         np.put_along_axis(taken, order, keep & (ranked < 0), axis=0)
         return (ranked * keep).sum(axis=0), taken
     loads = inst.loads
@@ -518,18 +758,27 @@ def _knapsacks(inst: _Instance, reduced: NDArray[np.float64]) -> tuple[NDArray, 
     return (share * ranked_value).sum(axis=0), taken
 
 
-def _lagrangian(inst: _Instance, upper: float, deadline: float | None, iterations: int = 400):
+def _lagrangian(
+    inst: _Instance,
+    upper: float,
+    deadline: float | None,
+    iterations: int = 3000,
+    patience: int = 30,
+    keep: int = 6,
+):
     """Subgradient ascent on the Lagrangian dual of the assignment rows.
 
-    Returns the best bound, the per-site values ``f_j + v_j`` at the best
-    multipliers, and the sites chosen there (a Lagrangian heuristic's start).
+    Polyak steps towards ``upper``; the step halves after ``patience`` rounds
+    without a better bound. Returns the best bound, the per-site values
+    ``f_j + v_j`` at the best multipliers, and the last ``keep`` distinct site
+    sets chosen at improving bounds, best last (Lagrangian heuristic starts).
     """
     weighted = np.where(inst.eligible, inst.weighted, np.inf)
     u = np.sort(weighted, axis=1)[:, min(1, inst.m - 1)]
     u = np.where(np.isfinite(u), u, weighted.min(axis=1))
     free = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), inst.fixed))
     need = inst.p - len(inst.fixed)
-    best_bound, best_values, best_sites = -math.inf, None, []
+    best_bound, best_values, site_sets = -math.inf, None, []
     step, stall = 2.0, 0
     for _ in range(iterations):
         if deadline is not None and time.perf_counter() > deadline:
@@ -541,12 +790,15 @@ def _lagrangian(inst: _Instance, upper: float, deadline: float | None, iteration
         bound = float(u.sum() + values[chosen].sum())
         if bound > best_bound + 1e-9 * max(1.0, abs(bound)):
             best_bound, best_values, stall = bound, values.copy(), 0
-            best_sites = sorted(chosen.tolist())
+            sites = sorted(chosen.tolist())
+            if sites in site_sets:
+                site_sets.remove(sites)
+            site_sets = [*site_sets, sites][-keep:]
         else:
             stall += 1
-            if stall >= 15:
+            if stall >= patience:
                 step, stall = step / 2, 0
-        if step < 1e-3 or (math.isfinite(upper) and upper - best_bound <= 1e-9 * max(1.0, upper)):
+        if step < 1e-4 or (math.isfinite(upper) and upper - best_bound <= 1e-9 * max(1.0, upper)):
             break
         gradient = 1.0 - taken[:, chosen].sum(axis=1)
         norm = float(gradient @ gradient)
@@ -554,7 +806,7 @@ def _lagrangian(inst: _Instance, upper: float, deadline: float | None, iteration
             break
         target = upper if math.isfinite(upper) else abs(bound) * 1.05 + 1.0
         u = u + step * max(target - bound, 1e-9 * max(1.0, abs(bound))) / norm * gradient
-    return best_bound, best_values, best_sites
+    return best_bound, best_values, site_sets
 
 
 def _site_fixing(inst: _Instance, bound: float, values: NDArray, upper: float):
@@ -819,6 +1071,7 @@ def solve_capacitated(
     fixed: list[int] | tuple[int, ...] = (),
     forbidden: list[int] | tuple[int, ...] = (),
     site_cost: float | NDArray[np.float64] | None = None,
+    max_cost: NDArray[np.float64] | None = None,
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
     start: list[int] | None = None,
@@ -852,6 +1105,9 @@ def solve_capacitated(
         Column indices that must be open / stay closed.
     site_cost
         Cost added per open site (one number or one per site).
+    max_cost
+        Per client, the largest cost of a site it may be assigned to (a hard
+        spread); None: any.
     time_limit_s
         Stop after about this many seconds with the best solution and a proven bound.
     mip_rel_gap
@@ -874,12 +1130,23 @@ def solve_capacitated(
     DataError
         Malformed input (shapes, NaN, negative costs, p out of range, ...).
     ScenarioError
-        Capacities that cannot hold the total load, or a client too big for every site.
+        Capacities that cannot hold the total load, or a client too big for (or
+        beyond ``max_cost`` of) every site.
 
     """
     started = time.perf_counter()
     inst = _Instance(
-        costs, weights, p, capacity, loads, lower_load, upper_load, fixed, forbidden, site_cost
+        costs,
+        weights,
+        p,
+        capacity,
+        loads,
+        lower_load,
+        upper_load,
+        fixed,
+        forbidden,
+        site_cost,
+        max_cost,
     )
     deadline = None if time_limit_s is None else started + time_limit_s
     timings: dict[str, float] = {}
@@ -929,7 +1196,8 @@ def solve_capacitated(
     # 2. Lagrangian bound (knapsack per site); sites it prices out of any better
     # solution are closed in the LP and MIP below
     lagrangian_deadline = None if time_limit_s is None else started + 0.5 * time_limit_s
-    lagrangian_bound, values, lagrangian_sites = _lagrangian(inst, upper, lagrangian_deadline)
+    lagrangian_bound, values, site_sets = _lagrangian(inst, upper, lagrangian_deadline)
+    lagrangian_sites = site_sets[-1] if site_sets else []
     if len(lagrangian_sites) == inst.p and tuple(lagrangian_sites) != tuple(best_sites):
         cost, assignment = inst.assign(lagrangian_sites, deadline=lagrangian_deadline)
         if cost < upper - 1e-9 * max(1.0, abs(upper)):
@@ -956,6 +1224,19 @@ def solve_capacitated(
     if best_assignment is not None and lagrangian_bound >= upper - 1e-6 * max(1.0, abs(upper)):
         timings["lp_s"] = 0.0
         return result("optimal", best_sites, best_assignment, upper, upper)
+
+    # at scale the LP (n*m columns by pricing, n*m VUB rows) does not finish within
+    # minutes on HiGHS: with a deadline, the time goes to the incumbent instead
+    if deadline is not None and n * m > LP_MAX_PAIRS and best_assignment is not None:
+        upper, best_sites, best_assignment = perturbed_search(
+            inst, (upper, best_sites, best_assignment), deadline=deadline, starts=site_sets
+        )
+        timings["search_s"] = time.perf_counter() - started - sum(timings.values())
+        bound = min(lagrangian_bound, upper)
+        proven = upper - bound <= 1e-6 * max(1.0, abs(upper))
+        return result(
+            "optimal" if proven else "time_limit", best_sites, best_assignment, upper, bound
+        )
 
     # 3. the LP over k nearest columns + the incumbent's, priced to the full LP
     k = max(4, math.ceil(2 * int(inst.allowed.sum()) / inst.p))

@@ -201,6 +201,9 @@ def solve_milp(
 
 _banner_shown = False
 
+#: HiGHS ``presolve_mode`` for the assignment MILP: 2 is "light" (0 default, 3 full).
+PRESOLVE_LIGHT = 2
+
 
 def new_highs(threads: int = 1) -> highspy.Highs:
     """A silent, seeded HiGHS instance (every HiGHS model in siting starts here).
@@ -235,6 +238,10 @@ def _solve_highs(model: Milp, time_limit_s, mip_rel_gap, start):
     lower, upper, cost, integer, row_lower, row_upper, matrix = model.arrays()
     h = new_highs()
     h.setOptionValue("mip_rel_gap", mip_rel_gap)
+    # Light presolve: HiGHS's full presolve spends over a second on the county models
+    # (big-M flow gates) that then solve at the root in 0.1-0.2 s; on the shipped
+    # scenarios' 16 solves it took 12.0 s in all against 1.7 s light (same optima).
+    h.setOptionValue("presolve_mode", PRESOLVE_LIGHT)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(max(time_limit_s, 0.01)))
     lp = highspy.HighsLp()

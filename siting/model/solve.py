@@ -1,9 +1,10 @@
 """Solve a SitingProblem under ModelSettings: checks, stages, diagnosis, prices.
 
 - Settings that cannot work are refused before any solve, naming the field.
-- A pure p-median (no county rule, capacity or per-pair limit, no soft price)
-  goes to the exact Benders solver of :mod:`siting.model.pmedian`; everything
-  else to the compact MILP of :mod:`siting.model.formulation`.
+- Rules on sites alone go to the site-level solvers (:mod:`siting.model.pmedian`,
+  :mod:`siting.model.covering`); a capacity or balance band to the capacitated
+  p-median (:mod:`siting.model.capacitated`); county rules, and what those
+  cannot take, to the compact MILP of :mod:`siting.model.formulation`.
 - ``center``, ``coverage`` and ``min_offices`` are solved lexicographically:
   the primary objective, then total minutes with the primary kept at its optimum.
 - An infeasible model is diagnosed by a deletion filter over the hard criteria.
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import highspy
 import numpy as np
@@ -21,6 +24,7 @@ import pandas as pd
 
 from siting.config import ModelSettings, SolverSettings
 from siting.errors import InfeasibleError, ScenarioError
+from siting.model.capacitated import CapacitatedResult, solve_capacitated
 from siting.model.covering import solve_center, solve_coverage, solve_min_offices
 from siting.model.formulation import (
     Formulation,
@@ -119,25 +123,36 @@ def check_solver(solver: SolverSettings) -> None:
         pulp_solver_name(solver.name)
 
 
+def _capacitated(settings: ModelSettings) -> bool:
+    """Whether the settings limit each office's load (a capacity or a balance band)."""
+    capacity = settings.capacity
+    return capacity.dialogues_per_office is not None or capacity.balance is not None
+
+
 def _on_sites(settings: ModelSettings, solver: SolverSettings) -> bool:
-    """Whether the settings run on the site-level solvers (no n x m assignment model).
+    """Whether the settings run on the site-level solvers (no dense n x m assignment MILP).
 
     Every rule on sites alone does: the number of offices, required and
     forbidden towns, hard and soft criteria, spread (hard: every organizer
     within a limit; soft: a price per minute beyond it) and minimum separation,
     for the ``median`` and ``cost`` objectives (:mod:`siting.model.pmedian`) and,
     without a spread, for ``center``, ``coverage`` and ``min_offices``
-    (:mod:`siting.model.covering`). County rules and capacities need the
-    assignment model; a solver other than HiGHS gets it too.
+    (:mod:`siting.model.covering`). A capacity or a balance band runs on the
+    capacitated p-median (:mod:`siting.model.capacitated`) for ``median`` and
+    ``cost`` with a fixed ``p`` and no minimum separation. County rules, a
+    capacity beside anything else, and a solver other than HiGHS need the
+    assignment model.
     """
     county = settings.county
-    return (
-        solver.name.lower() == "highs"
-        and not (county.whole or county.own_county or county.contiguous)
-        and settings.capacity.dialogues_per_office is None
-        and settings.capacity.balance is None
-        and (settings.objective in ("median", "cost") or settings.spread.mode == "off")
-    )
+    if solver.name.lower() != "highs" or county.whole or county.own_county or county.contiguous:
+        return False
+    if _capacitated(settings):
+        return (
+            settings.objective in ("median", "cost")
+            and settings.p is not None
+            and settings.spread.min_separation_minutes is None
+        )
+    return settings.objective in ("median", "cost") or settings.spread.mode == "off"
 
 
 def _site_rules(problem: SitingProblem, settings: ModelSettings, groups: set[str]) -> dict:
@@ -238,10 +253,13 @@ def _solve_on_sites(
             if "model.spread.max_minutes" in groups:
                 common["max_cost"] = _max_cost(costs, minutes, spread.max_minutes)
                 if np.isneginf(common["max_cost"]).any():  # someone beyond every site
-                    raise _infeasible(problem, settings, solver)
-            result = solve_pmedian(
-                costs, weights=weights, mip_rel_gap=solver.mip_rel_gap, start=start, **common
-            )
+                    raise _undiagnosed("an organizer is beyond the spread from every site")
+            if _capacitated(settings):
+                result = _solve_capacitated(problem, settings, solver, costs, start, common)
+            else:
+                result = solve_pmedian(
+                    costs, weights=weights, mip_rel_gap=solver.mip_rel_gap, start=start, **common
+                )
             median, primary = result, result.objective
         elif settings.objective == "center":
             result = solve_center(costs, weights=weights, **common)
@@ -278,6 +296,60 @@ def _solve_on_sites(
         else (0.0 if result.status == "optimal" else median.gap)
     )
     return offices, site_of_client, parts, status, gap, float(primary)
+
+
+def _solve_capacitated(
+    problem: SitingProblem,
+    settings: ModelSettings,
+    solver: SolverSettings,
+    costs: np.ndarray,
+    start: list[int] | None,
+    common: dict,
+) -> CapacitatedResult:
+    """The capacitated p-median for a capacity and / or a balance band; loads are the weights.
+
+    Raises
+    ------
+    InfeasibleError
+        No choice of sites and assignment meets the loads (undiagnosed: the caller diagnoses).
+    SolverLimitError
+        The time limit passed before any solution was found.
+
+    """
+    capacity = settings.capacity
+    weights = problem.weights
+    band = {}
+    if capacity.balance is not None:  # every office within +/- balance of the mean load
+        mean = float(weights.sum()) / settings.p
+        band = {
+            "lower_load": (1 - capacity.balance) * mean,
+            "upper_load": (1 + capacity.balance) * mean,
+        }
+    arguments = {key: value for key, value in common.items() if key != "conflicts"}
+    try:
+        result = solve_capacitated(
+            costs,
+            weights,
+            arguments.pop("p"),
+            capacity.dialogues_per_office,
+            loads=weights,
+            mip_rel_gap=solver.mip_rel_gap,
+            start=start,
+            **band,
+            **arguments,
+        )
+    except ScenarioError as exc:  # the loads cannot fit, whichever sites open
+        raise _undiagnosed(str(exc)) from None
+    if result.status == "infeasible":
+        raise _undiagnosed("no assignment meets the loads")
+    if not result.sites:
+        raise SolverLimitError("no capacitated solution within the time limit")
+    return result
+
+
+def _undiagnosed(message: str) -> InfeasibleError:
+    """An infeasibility found inside a site-level solve; :func:`_solve_on_sites` diagnoses it."""
+    return InfeasibleError(message, conflict=[], restoring=[])
 
 
 def _max_cost(costs: np.ndarray, minutes: np.ndarray, limit: float) -> np.ndarray:
@@ -349,7 +421,8 @@ def feasible(
     problem: SitingProblem, settings: ModelSettings, groups: set[str], solver: SolverSettings
 ) -> bool:
     """Whether the hard ``groups`` can hold together (no objective)."""
-    if _on_sites(settings, solver):
+    capacity_groups = {"model.capacity.dialogues_per_office", "model.capacity.balance"}
+    if _on_sites(settings, solver) and not groups & capacity_groups:
         return _sites_feasible(problem, settings, groups)
     formulation = build(problem, settings, groups=groups, stage="feasibility")
     limit = min(solver.time_limit_s or DIAGNOSIS_LIMIT_S, DIAGNOSIS_LIMIT_S)
@@ -439,8 +512,13 @@ def solve_problem(
             problem, settings, solver, _positions(problem, start_offices)
         )
         seconds["solve_s"] = time.perf_counter() - started_sites
-        kind = "p-median" if settings.objective in ("median", "cost") else settings.objective
-        solver_name = f"highs (site-level {kind}: Benders radius formulation)"
+        if _capacitated(settings):
+            solver_name = (
+                "highs (capacitated p-median: priced assignment columns, Lagrangian bound)"
+            )
+        else:
+            kind = "p-median" if settings.objective in ("median", "cost") else settings.objective
+            solver_name = f"highs (site-level {kind}: Benders radius formulation)"
     else:
         built = time.perf_counter()
         formulation = build(problem, settings)
@@ -575,21 +653,21 @@ def _infeasible(problem, settings, solver) -> InfeasibleError:
 
 
 def _with_prices(problem, settings, solver, solution, prices, office_values) -> Solution:
+    """The solution with the price of each hard criterion and the value of each office.
+
+    Each is one more solve, independent of the others: they run side by side on
+    the machine's cores (threads: HiGHS releases the GIL while it solves, and
+    every solve has its own HiGHS instance).
+    """
     from dataclasses import replace
 
-    criteria: dict[str, float | None] = {}
+    jobs: dict[tuple[str, str], tuple[ModelSettings, list[str] | None]] = {}
     if prices:
         for group in hard_groups(settings):
             if group in ("model.p", "model.coverage_minutes"):  # the objective's own terms
                 continue
-            relaxed = _relax(settings, group)
-            try:  # the solution stays feasible without the criterion: a warm start
-                criteria[group] = solve_problem(
-                    problem, relaxed, solver, start_offices=list(solution.offices)
-                ).objective
-            except (InfeasibleError, ScenarioError):
-                criteria[group] = None
-    values: dict[str, float | None] = {}
+            # the solution stays feasible without the criterion: a warm start
+            jobs["price", group] = (_relax(settings, group), list(solution.offices))
     if office_values:
         for office in solution.offices:
             closed = settings.model_copy(
@@ -598,10 +676,20 @@ def _with_prices(problem, settings, solver, solution, prices, office_values) -> 
                     "required": [r for r in settings.required if r != office],
                 }
             )
-            try:
-                values[office] = solve_problem(problem, closed, solver).objective
-            except (InfeasibleError, ScenarioError):
-                values[office] = None
+            jobs["value", office] = (closed, None)
+
+    def objective(job: tuple[ModelSettings, list[str] | None]) -> float | None:
+        changed, start = job
+        try:
+            return solve_problem(problem, changed, solver, start_offices=start).objective
+        except (InfeasibleError, ScenarioError):
+            return None
+
+    workers = max(1, min(len(jobs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        answers = dict(zip(jobs, pool.map(objective, jobs.values()), strict=True))
+    criteria = {key: value for (kind, key), value in answers.items() if kind == "price"}
+    values = {key: value for (kind, key), value in answers.items() if kind == "value"}
     return replace(solution, criteria_prices=criteria, office_values=values)
 
 

@@ -7,9 +7,10 @@ bar is true.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -19,6 +20,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -50,21 +52,37 @@ TEXT_RC = {"text.parse_math": False, "svg.fonttype": "none"}
 
 
 def plain_text(plot: Callable[P, R]) -> Callable[P, R]:
-    r"""Draw with every text taken literally: ``$`` in a scenario or town name is a dollar.
+    r"""Draw with every text taken literally, and render the figure once, when it is saved.
 
     Matplotlib reads text between two dollar signs as mathematics and fails on
     what does not parse (a scenario named ``$\frac{1}{$``); names are data.
 
     Text stays text in SVG (``svg.fonttype: none``): a reader can select and
     search town names, and an editor can restyle them.
+
+    geopandas asks the canvas to redraw after every layer it plots
+    (``canvas.draw_idle()``), and a non-interactive canvas renders the whole
+    figure each time; while a plot function runs those requests are dropped,
+    so a map of ten layers is rendered by ``savefig`` alone, not ten times.
     """
 
     @functools.wraps(plot)
     def drawn(*args: P.args, **kwargs: P.kwargs) -> R:
-        with plt.rc_context(TEXT_RC):
+        with plt.rc_context(TEXT_RC), _no_idle_draws():
             return plot(*args, **kwargs)
 
     return drawn
+
+
+@contextlib.contextmanager
+def _no_idle_draws() -> Iterator[None]:
+    """Drop ``draw_idle`` requests of non-interactive canvases while the block runs."""
+    original = FigureCanvasBase.draw_idle
+    FigureCanvasBase.draw_idle = lambda self, *args, **kwargs: None
+    try:
+        yield
+    finally:
+        FigureCanvasBase.draw_idle = original
 
 
 def rail_lines(atlas: Atlas) -> gpd.GeoDataFrame | None:
