@@ -39,6 +39,8 @@ import numpy as np
 from _instances import random_instance, sweden_instance
 from _machine import target
 
+from siting.config import ModelSettings
+from siting.model.formulation import criterion_met
 from siting.model.orlib import read_pmed, read_pmedopt, read_tsplib
 from siting.model.pmedian import solve_pmedian
 from siting.model.points import solve_pmedian_points
@@ -74,13 +76,24 @@ def sweden(time_limit: float) -> None:
         f"localities by population, seed 0) x {m} candidate towns >= 4,000 inhabitants; "
         f"estimated road minutes; built in {time.perf_counter() - started:.1f} s"
     )
-    forbidden = np.flatnonzero(problem.site_university_minutes > 60)
-    rail = problem.site_rail if problem.site_rail is not None else np.zeros(m, dtype=bool)
-    prices = 2000.0 * ~problem.site_spsm + 1000.0 * ~rail
+    # the criteria of scenarios/optimized-ten.yaml, read through the engine's own helper
+    criteria = ModelSettings.model_validate(
+        {
+            "criteria": {
+                "university": {"mode": "hard", "max_minutes": 60},
+                "spsm": {"mode": "soft", "price": 2000},
+                "rail": {"mode": "soft", "price": 1000},
+            }
+        }
+    )
+    forbidden = np.flatnonzero(~criterion_met(problem, criteria, "university"))
+    spsm = criterion_met(problem, criteria, "spsm")
+    rail = criterion_met(problem, criteria, "rail")
+    prices = 2000.0 * ~spsm + 1000.0 * ~rail
     solna = list(problem.site_names).index("Solna")
     print(
         f"site rules: Solna required; {len(forbidden)} towns forbidden (no university within "
-        f"60 min); SPSM price 2000 at {int((~problem.site_spsm).sum())} towns, rail price 1000 "
+        f"60 min); SPSM price 2000 at {int((~spsm).sum())} towns, rail price 1000 "
         f"at {int((~rail).sum())}; hard spread 240 min"
     )
     print(f"{'case':<34}{'primary':>12}{'objective':>14}{'gap':>10}{'seconds':>9}  status")
