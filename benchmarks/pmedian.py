@@ -124,9 +124,7 @@ def sweden(time_limit: float) -> None:
         time_limit_s=time_limit,
     )
     line("optimized-ten site rules p=10", "", rules, rules.seconds)
-    proven(
-        "p = 10, optimized-ten's criteria without county rules", rules, rules.seconds, rules.status
-    )
+    proven("p = 10, optimized-ten's criteria without county rules", rules.seconds, rules.status)
     free = solve_pmedian(
         costs,
         None,
