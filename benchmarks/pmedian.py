@@ -242,7 +242,9 @@ def main() -> None:
         print(row(f"pmed{k}", len(costs), p, result, known), flush=True)
     elapsed = time.perf_counter() - total
     print(f"total {elapsed:.1f} s; slowest instance {worst:.1f} s")
-    names = f"pmed{args.instances[0]}-{args.instances[-1]}" if args.instances else "none"
+    first, last = (args.instances or [0])[0], (args.instances or [0])[-1]
+    consecutive = args.instances == list(range(first, last + 1))
+    names = f"pmed{first}-{last}" if consecutive else "pmed" + ", ".join(map(str, args.instances))
     print(
         target(
             f"OR-Library {names} all together",

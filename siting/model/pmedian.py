@@ -202,11 +202,6 @@ class _Cuts:
         self.sorted = np.take_along_axis(costs, self.order, axis=1)
         self.rows = np.arange(costs.shape[0])
         self.seen: set[tuple[int, float]] = set()
-        self.active: NDArray[np.bool_] | None = None  # every site is a column of every cut
-
-    def price(self, duals: NDArray[np.float64], count_dual: float) -> NDArray[np.float64] | None:
-        """Reduced costs of the sites left out of the cuts (None: no site is left out)."""
-        return None
 
     def to_sites(self, sites) -> NDArray[np.float64]:
         """Every client's costs to ``sites`` (k x len(sites))."""
@@ -970,46 +965,16 @@ def _benders(
     lower_cols = np.concatenate([np.zeros(m), cuts.floor])
     upper_cols = np.concatenate([np.ones(m), np.full(k, INF)])
     upper_cols[rules.forbidden] = 0.0
-    if cuts.active is not None:  # sites outside the cuts so far enter by pricing
-        upper_cols[:m][~cuts.active] = 0.0
     lower_cols[rules.fixed] = 1.0
     h.addVars(m + k, lower_cols, upper_cols)
     h.changeColsCost(
         m + k, np.arange(m + k, dtype=np.int32), np.concatenate([rules.site_cost, weights])
     )
     q = site_rows(h, m + k)
-    first_cut = h.getNumRow()
 
-    # site j's column; a site priced in later gets a new column holding its
-    # coefficients in the cuts so far (its first column stays fixed at 0)
+    # site j's column (-1 once the site leaves the master)
     col_of = np.arange(m)
     theta0 = m  # theta_i is column theta0 + i; covered-weight columns follow them
-
-    def activate(sites: NDArray[np.int64]) -> None:
-        """Make ``sites`` columns of every cut added so far (column generation)."""
-        assert cuts.active is not None
-        sites = np.sort(sites)
-        cut_rows, cols, values = cuts.column(sites)
-        cuts.active[sites] = True
-        # each new column: the count row (row 0), then its cuts
-        where = np.concatenate([np.arange(len(sites)), np.searchsorted(sites, cols)])
-        rows = np.concatenate([np.zeros(len(sites), dtype=np.int64), cut_rows + first_cut])
-        coefficients = np.concatenate([np.ones(len(sites)), values])
-        order = np.lexsort((rows, where))
-        starts = np.searchsorted(where[order], np.arange(len(sites))).astype(np.int32)
-        first = h.getNumCol()
-        status = h.addCols(
-            len(sites),
-            rules.site_cost[sites],
-            np.zeros(len(sites)),
-            np.ones(len(sites)),
-            len(order),
-            starts,
-            rows[order].astype(np.int32),
-            coefficients[order],
-        )
-        assert status == highspy.HighsStatus.kOk, status
-        col_of[sites] = np.arange(first, first + len(sites))
 
     def add(clients, level) -> int:
         built = cuts.rows_for(clients, level, m)
@@ -1056,15 +1021,12 @@ def _benders(
         second = np.partition(cuts.to_sites(incumbent), 1, axis=1)[:, 1]
         add(np.arange(k), second)
 
-    # 2. LP relaxation by cutting planes (at least one round: it gives the bound); with
-    # a cut generator that leaves sites out, the sites whose reduced cost is negative
-    # enter as columns until none is left (the bound then holds for every site)
+    # 2. LP relaxation by cutting planes (at least one round: it gives the bound)
     lp_rounds = 0
     y = np.zeros(m)
     reduced = np.zeros(m)
     # an objective known to be a multiple of `granularity` is optimal within it
     slack = 1e-9 * max(1.0, abs(upper)) if not granularity else granularity * (1 - 1e-6)
-    best_lagrangian, pivot, best_reduced = -np.inf, 0.0, reduced
 
     def _rounded(y, upper, incumbent, polish=False):
         """The LP's p largest sites (improved by ``improve`` when ``polish``), if better."""
@@ -1108,31 +1070,7 @@ def _benders(
         if len(violated) and add(violated, level):
             continue
         reduced = np.asarray(h.getSolution().col_dual)[col_of]
-        if cuts.active is None:
-            break
-        # pricing: every site's reduced cost in the full cuts. With sum y = p, the LP
-        # value plus the p most negative reduced costs is a Lagrangian bound valid for
-        # every site (Farley's bound), so the search may stop before the columns converge
-        upper, incumbent = _rounded(y, upper, incumbent)
-        duals = np.asarray(h.getSolution().row_dual)
-        priced = cuts.price(duals[first_cut:], float(duals[0]))
-        assert priced is not None
-        reduced[~cuts.active] = priced[~cuts.active]
-        smallest = np.partition(reduced, rules.p_max - 1)[: rules.p_max]
-        lagrangian = float(h.getInfo().objective_function_value) + np.minimum(smallest, 0).sum()
-        if lagrangian > best_lagrangian:
-            best_lagrangian, pivot, best_reduced = lagrangian, smallest.max(), reduced.copy()
-        entering = np.flatnonzero(~cuts.active & (priced < -1e-7 * max(1.0, abs(upper))))
-        log.debug(
-            "LP round %d: Lagrangian bound %.6g, incumbent %.6g, %d sites price in",
-            lp_rounds,
-            lagrangian,
-            upper,
-            len(entering),
-        )
-        if not len(entering) or best_lagrangian > upper - slack:
-            break
-        activate(entering[np.argsort(priced[entering])[:500]])
+        break
     lp_solved = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
     # without a solved LP, the trivial bound: every client at its cheapest site
     lp_bound = (
@@ -1145,14 +1083,7 @@ def _benders(
     # reduced-cost fixing: a closed site whose reduced cost lifts the LP bound
     # above the incumbent cannot open in any better solution
     closable = np.zeros(0, dtype=np.int64)
-    give_up = False
-    if cuts.active is not None and np.isfinite(best_lagrangian):
-        # from the Lagrangian bound: opening j replaces the p-th cheapest site
-        lp_bound = max(best_lagrangian, lp_bound if lp_solved else -np.inf)
-        lifted = best_lagrangian + np.maximum(best_reduced - pivot, 0.0)
-        closable = np.flatnonzero(lifted > upper - slack)
-        lp_solved = True
-    elif lp_solved:
+    if lp_solved:
         closable = np.flatnonzero(
             (y < 1e-9) & (lp_bound + reduced > upper + 1e-9 * max(1.0, upper))
         )
@@ -1160,20 +1091,6 @@ def _benders(
     if len(closable):
         zeros = np.zeros(len(closable))
         h.changeColsBounds(len(closable), col_of[closable].astype(np.int32), zeros, zeros)
-    if cuts.active is not None:  # the sites still open to the MIP become columns
-        shut = np.zeros(m, dtype=bool)
-        shut[closable] = True
-        missing = np.flatnonzero(~cuts.active & ~shut)
-        out_of_time = deadline is not None and time.perf_counter() > deadline
-        # without a priced LP, or with too many sites left open, the MIP would need
-        # (nearly) every site as a column: stop with the bound so far instead
-        give_up = out_of_time or not np.isfinite(best_lagrangian) or len(missing) > 5000
-        if len(missing) and give_up:
-            log.warning(
-                "p-median: %d sites not priced out; stopping with the bound so far", len(missing)
-            )
-        elif len(missing):
-            activate(missing)
     timings["lp_s"] = time.perf_counter() - started - timings["heuristic_s"]
     log.info(
         "p-median LP: bound %.6g after %d rounds, %d cuts; heuristic %.6g; %d sites fixed closed",
@@ -1191,14 +1108,10 @@ def _benders(
     # every node (random 2,000 x 2,000, p = 20, 1,769 sites closed: master 29.6 s -> 5.1 s)
     closed = np.union1d(closable, rules.forbidden).astype(np.int64)
     gone = col_of[closed]
-    if cuts.active is not None:  # and the first columns of the sites priced in later
-        gone = np.union1d(gone, np.flatnonzero((col_of != np.arange(m)) | ~cuts.active))
-    if len(gone) and not (give_up and len(missing)):
+    if len(gone):
         gone = np.unique(gone).astype(np.int32)
         h.deleteCols(len(gone), gone)
         col_of[closed] = -1
-        if cuts.active is not None:
-            col_of[~cuts.active] = -1
         alive = col_of >= 0
         col_of[alive] -= np.searchsorted(gone, col_of[alive])
         theta0 -= int(np.searchsorted(gone, theta0))
@@ -1246,7 +1159,7 @@ def _benders(
     best_sites, lower_bound, status, rounds = incumbent, lp_bound, "time_limit", 0
     if lp_solved and upper <= lp_bound + slack:
         status = "optimal"  # the LP bound meets the incumbent: no branching needed
-    while status != "optimal" and not (give_up and len(missing)):
+    while status != "optimal":
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0:
             break
