@@ -12,7 +12,7 @@ import pytest
 from siting.errors import DataError, ScenarioError
 from siting.model.capacitated import solve_capacitated
 
-PMEDCAP = Path(__file__).resolve().parents[2] / "shared" / "bench" / "orlib" / "pmedcap1"
+PMEDCAP = Path(__file__).resolve().parent / "data" / "bench" / "orlib" / "pmedcap1"
 
 
 def instance(n: int, m: int, seed: int):
@@ -141,8 +141,6 @@ def test_pmedcap1_reaches_published_optimum(k, published):
     from siting.model.orlib import read_pmedcap
 
     path = PMEDCAP / f"pmedcap1_{k:02d}.txt"
-    if not path.is_file():
-        pytest.skip(f"benchmark data not at {path}")
     costs, demand, p, capacity, value = read_pmedcap(path)
     assert value == published
     result = solve_capacitated(costs, None, p, capacity, loads=demand)

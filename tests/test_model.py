@@ -331,16 +331,8 @@ def test_capacitated_pmedian_known_values(k):
 
     from siting.model.orlib import read_pmedcap
 
-    path = (
-        Path(__file__).resolve().parents[2]
-        / "shared"
-        / "bench"
-        / "orlib"
-        / "pmedcap1"
-        / f"pmedcap1_{k:02d}.txt"
-    )
-    if not path.is_file():
-        pytest.skip(f"benchmark data not at {path}")
+    path = Path(__file__).resolve().parent / "data" / "bench" / "orlib" / "pmedcap1"
+    path = path / f"pmedcap1_{k:02d}.txt"
     costs, demand, p, capacity, published = read_pmedcap(path)
     ids = tuple(map(str, range(len(demand))))
     minutes = TravelTimeMatrix(ids, ids, costs / demand[:, None])

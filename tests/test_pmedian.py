@@ -16,8 +16,7 @@ from siting.model.orlib import read_pmed, read_pmedopt, read_tsplib, tsplib_cost
 from siting.model.pmedian import PMedianInfeasibleError, solve_pmedian
 from siting.model.points import solve_pmedian_points
 
-BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench"
-needs_bench = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not at {BENCH}")
+BENCH = Path(__file__).resolve().parent / "data" / "bench"  # see its README.md
 
 
 def brute_force(costs, weights, p, fixed=(), forbidden=()):
@@ -89,9 +88,7 @@ def test_bad_input_is_named():
 
 
 def test_time_limit_returns_best_found_with_gap():
-    costs, p = read_pmed(BENCH / "orlib" / "pmed16.txt") if BENCH.is_dir() else (None, None)
-    if costs is None:
-        pytest.skip("benchmark data missing")
+    costs, p = read_pmed(BENCH / "orlib" / "pmed16.txt")
     result = solve_pmedian(costs, p, time_limit_s=0.05)
     assert result.status == "time_limit"
     assert result.objective >= 8162 and result.lower_bound <= 8162
@@ -110,7 +107,6 @@ def test_heuristic_is_a_local_optimum():
             assert assignment_cost(costs, weights, swapped) >= value - 1e-9
 
 
-@needs_bench
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
 def test_orlib_known_optima(k):
     costs, p = read_pmed(BENCH / "orlib" / f"pmed{k}.txt")
@@ -120,7 +116,6 @@ def test_orlib_known_optima(k):
     assert result.objective == optimum
 
 
-@needs_bench
 def test_spopt_san_francisco_pmedian():
     matrix, weights = _san_francisco()
     solution = pmedian(matrix, 4, weights)
@@ -142,7 +137,6 @@ def _san_francisco():
     return TravelTimeMatrix.from_long(table), weights.astype(float)
 
 
-@needs_bench
 def test_spopt_san_francisco_maximal_covering():
     from siting.config import ModelSettings
     from siting.model.problem import SitingProblem
@@ -459,7 +453,6 @@ def test_labelled_entry_point_solves_or_raises_a_siting_error(case):
         return
 
 
-@needs_bench
 def test_tsplib_reader_and_costs_on_sw24978():
     xy = read_tsplib(BENCH / "sw24978" / "sw24978.tsp")
     assert xy.shape == (24978, 2)
@@ -468,7 +461,6 @@ def test_tsplib_reader_and_costs_on_sw24978():
     assert tsplib_costs(xy[:1], xy[1:2])[0, 0] == 67
 
 
-@needs_bench
 @pytest.mark.parametrize(("n", "p"), [(500, 8), (1000, 3)])
 def test_points_path_equals_dense_path_on_sw24978_subsample(n, p):
     xy = read_tsplib(BENCH / "sw24978" / "sw24978.tsp")[:n]
