@@ -16,7 +16,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from _machine import LOCK_HELD, header, hold_lock
@@ -36,11 +35,10 @@ BENCHMARKS = {
 }
 
 
-def run(name: str) -> tuple[list[list[str]], float]:
-    """Run one benchmark, echo its output, return its TARGET rows and seconds."""
+def run(name: str) -> list[list[str]]:
+    """Run one benchmark, echo its output, return its TARGET rows."""
     command = [sys.executable, str(HERE / BENCHMARKS[name][0]), *BENCHMARKS[name][1:]]
     print(f"\n$ python benchmarks/{' '.join(BENCHMARKS[name])}", flush=True)
-    started = time.perf_counter()
     rows = []
     with subprocess.Popen(
         command,
@@ -54,12 +52,11 @@ def run(name: str) -> tuple[list[list[str]], float]:
             print(line, end="", flush=True)
             if line.startswith("TARGET |"):
                 rows.append([part.strip() for part in line.split("|")[1:]])
-    seconds = time.perf_counter() - started
     if process.returncode != 0:
         rows.append([f"{name}: the benchmark failed", f"exit {process.returncode}", "", "NOT met"])
     elif not rows:
         rows.append([f"{name}: no TARGET line printed", "", "", "NOT met"])
-    return rows, seconds
+    return rows
 
 
 def main() -> None:
@@ -71,8 +68,7 @@ def main() -> None:
     print(opening, flush=True)
     table = []
     for name in args.only:
-        rows, _ = run(name)
-        table += rows
+        table += run(name)
     print("\n" + opening)
     widths = [max(len(row[k]) for row in table) for k in range(3)]
     titles = ["case", "measured", "target"]
