@@ -131,6 +131,15 @@ class CapacitatedResult:
         return max(0.0, (self.objective - self.lower_bound) / abs(self.objective))
 
 
+def _set_deadline(h: highspy.Highs, deadline: float, least: float = 0.01) -> None:
+    """Stop ``h``'s next run at ``deadline`` (perf_counter seconds).
+
+    HiGHS compares ``time_limit`` with the object's run time summed over every
+    ``run()`` so far, so a re-solved model's limit is its run time plus what is left.
+    """
+    h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.perf_counter(), least))
+
+
 def _per_site(value, m: int, name: str, problems: list[str], default: float) -> NDArray:
     if value is None:
         return np.full(m, default)
@@ -243,7 +252,80 @@ class _Instance:
         self.eligible = self.allowed[None, :] & (loads[:, None] <= upper[None, :] + 1e-9)
         if max_cost is not None:
             self.eligible &= costs <= max_cost[:, None] + 1e-9
+        # rows are clients here; :meth:`aggregated` makes each row a group of identical
+        # clients (``group``: each client's row, ``multiplicity``: clients per row)
+        self.splittable = self.equal_loads
+        self.clients = n
+        self.group = np.arange(n)
+        self.members = np.arange(n)  # the clients ordered by row
+        self.multiplicity = np.ones(n)
+        # per client, for costing and checking an assignment of the clients
+        self.client_weighted, self.client_eligible, self.client_loads = (
+            self.weighted,
+            self.eligible,
+            loads,
+        )
         self._check_capacity()
+
+    def aggregated(self) -> _Instance:
+        """The same problem with identical clients as one splittable row each.
+
+        Clients with equal loads, identical weighted cost rows and identical
+        eligibility become one row of multiplicity ``d``: objective coefficients
+        ``d w c``, load ``d l``, and its ``x`` a share in [0, 1] that may split
+        across sites. Exact: with the sites fixed the assignment is a
+        transportation problem with integer supplies ``d`` and capacities, so an
+        optimal vertex sends whole clients (:meth:`expand` hands them out). The
+        Lagrangian knapsacks become fractional (exact for splittable rows).
+        Returns ``self`` when the loads differ or no two clients are identical.
+        """
+        if not self.splittable or self.n != self.clients or self.n < 2:
+            return self
+        key = np.concatenate(
+            [self.weighted, self.eligible.astype(float), self.loads[:, None]], axis=1
+        )
+        _, first, inverse, counts = np.unique(
+            key, axis=0, return_index=True, return_inverse=True, return_counts=True
+        )
+        if len(first) == self.n:
+            return self
+        d = counts.astype(float)
+        agg = copy.copy(self)
+        agg.n = len(first)
+        agg.group = np.asarray(inverse).ravel().astype(np.int64)
+        agg.members = np.argsort(agg.group, kind="stable")
+        agg.multiplicity = d
+        agg.costs = self.costs[first]
+        agg.weights = self.weights[first] * d
+        agg.loads = self.loads[first] * d
+        agg.weighted = self.weighted[first] * d[:, None]
+        agg.eligible = self.eligible[first]
+        agg.equal_loads = False  # rows of different sizes: the knapsacks are fractional
+        log.info("capacitated p-median: %d clients aggregated to %d rows", self.n, agg.n)
+        return agg
+
+    def expand(self, rows, sites, amounts) -> NDArray[np.int64] | None:
+        """Each client's site from amounts of clients sent along (row, site) pairs.
+
+        ``amounts`` counts clients (``multiplicity`` x share); None when they are
+        not whole clients or do not place every client exactly once.
+        """
+        rows, sites = np.asarray(rows), np.asarray(sites)
+        amounts = np.asarray(amounts, dtype=float)
+        if self.splittable:
+            counts = np.round(amounts)
+            if np.abs(amounts - counts).max(initial=0) > 1e-5:
+                return None
+            counts = np.maximum(counts, 0).astype(np.int64)
+        else:
+            counts = (amounts > 0.5).astype(np.int64)
+        placed = np.bincount(rows, weights=counts, minlength=self.n)
+        if (placed != self.multiplicity).any():
+            return None
+        order = np.lexsort((sites, rows))
+        assignment = np.empty(self.clients, dtype=np.int64)
+        assignment[self.members] = np.repeat(sites[order], counts[order])
+        return assignment
 
     def _check_capacity(self) -> None:
         """Refuse, before solving, what no choice of sites can serve."""
@@ -277,34 +359,38 @@ class _Instance:
     ) -> tuple[float, NDArray[np.int64] | None]:
         """Best single-source assignment to the open ``sites`` (a small MILP over n x p).
 
-        Returns the total cost (site costs included) and the site of each client,
-        or ``(inf, None)`` when no assignment meets the loads.
+        Columns count the clients of a row sent to a site (0..multiplicity):
+        continuous when splittable (a transportation problem, whose optimal
+        vertex is integral), integer otherwise. Returns the total cost (site
+        costs included) and the site of each client, or ``(inf, None)`` when no
+        assignment meets the loads.
         """
         sites = np.asarray(sorted(sites), dtype=np.int64)
         k = len(sites)
         ok = self.eligible[:, sites]
         ci, ck = np.nonzero(ok)
         cols = len(ci)
+        d = self.multiplicity
         rows = np.concatenate([ci, self.n + ck])
-        values = np.concatenate([np.ones(cols), self.loads[ci]])
+        values = np.concatenate([np.ones(cols), self.loads[ci] / d[ci]])
         matrix = sparse.csc_matrix(
             (values, (rows, np.concatenate([np.arange(cols), np.arange(cols)]))),
             shape=(self.n + k, cols),
         )
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = cols, self.n + k
-        lp.col_cost_ = self.weighted[ci, sites[ck]]
+        lp.col_cost_ = self.weighted[ci, sites[ck]] / d[ci]
         lp.col_lower_ = np.zeros(cols)
-        lp.col_upper_ = np.ones(cols)
-        lp.row_lower_ = np.concatenate([np.ones(self.n), self.lower[sites]])
+        lp.col_upper_ = d[ci].astype(float)
+        lp.row_lower_ = np.concatenate([d, self.lower[sites]])
         lp.row_upper_ = np.concatenate(
-            [np.ones(self.n), np.where(np.isfinite(self.upper[sites]), self.upper[sites], INF)]
+            [d, np.where(np.isfinite(self.upper[sites]), self.upper[sites], INF)]
         )
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
         lp.a_matrix_.value_ = matrix.data
-        if not self.equal_loads:
+        if not self.splittable:
             lp.integrality_ = [highspy.HighsVarType.kInteger] * cols
         h = new_highs()
         h.passModel(lp)
@@ -315,23 +401,23 @@ class _Instance:
         if h.getInfo().primal_solution_status != 2:  # no feasible solution
             return math.inf, None
         x = np.asarray(h.getSolution().col_value)
-        if self.equal_loads and np.abs(x - np.round(x)).max() > 1e-6:  # not a vertex
+        if self.splittable and np.abs(x - np.round(x)).max(initial=0) > 1e-6:  # not a vertex
             h.changeColsIntegrality(
                 cols, np.arange(cols, dtype=np.int32), np.full(cols, highspy.HighsVarType.kInteger)
             )
             h.run()
             x = np.asarray(h.getSolution().col_value)
-        chosen = x > 0.5
-        assignment = np.full(self.n, -1, dtype=np.int64)
-        assignment[ci[chosen]] = sites[ck[chosen]]
-        if (assignment < 0).any():
+        assignment = self.expand(ci, sites[ck], x)
+        if assignment is None:
             return math.inf, None
         return self.cost_of(sites, assignment), assignment
 
     def cost_of(self, sites, assignment: NDArray[np.int64]) -> float:
         """Objective of open ``sites`` with ``assignment``."""
-        rows = np.arange(self.n)
-        return float(self.weighted[rows, assignment].sum() + self.site_cost[list(sites)].sum())
+        rows = np.arange(self.clients)
+        return float(
+            self.client_weighted[rows, assignment].sum() + self.site_cost[list(sites)].sum()
+        )
 
     def feasible(self, sites, assignment: NDArray[np.int64]) -> bool:
         """Whether an assignment meets every rule (single source, loads, open sites)."""
@@ -340,10 +426,12 @@ class _Instance:
             return False
         if not self.allowed[sites].all() or not np.isin(assignment, sites).all():
             return False
-        if not self.eligible[np.arange(self.n), assignment].all():
+        if len(assignment) != self.clients:
             return False
-        load = np.bincount(assignment, weights=self.loads, minlength=self.m)[sites]
-        scale = 1e-7 * max(1.0, float(self.loads.sum()))
+        if not self.client_eligible[np.arange(self.clients), assignment].all():
+            return False
+        load = np.bincount(assignment, weights=self.client_loads, minlength=self.m)[sites]
+        scale = 1e-7 * max(1.0, float(self.client_loads.sum()))
         return bool(
             (load <= self.upper[sites] + scale).all() and (load >= self.lower[sites] - scale).all()
         )
@@ -359,6 +447,8 @@ def _capacity_greedy(inst: _Instance) -> list[int]:
     of cheapest not-yet-covered clients (per unit of load), opens the best and
     marks those clients covered; a regret-free, capacity-aware construction.
     """
+    if inst.splittable:
+        return _splitting_greedy(inst)
     chosen = list(inst.fixed)
     covered = np.zeros(inst.n, dtype=bool)
     order = np.argsort(inst.costs, axis=0, kind="stable")  # clients by cost, per site
@@ -383,6 +473,46 @@ def _capacity_greedy(inst: _Instance) -> list[int]:
             break
         chosen.append(best)
         _cover(inst, order[:, best], best, covered, share)
+    if len(chosen) < inst.p:
+        rest = [int(j) for j in np.flatnonzero(inst.allowed) if j not in chosen]
+        chosen += rest[: inst.p - len(chosen)]
+    return sorted(chosen)
+
+
+def _splitting_greedy(inst: _Instance) -> list[int]:
+    """:func:`_capacity_greedy` for splittable rows: a site may take part of a row's load."""
+    chosen = list(inst.fixed)
+    remaining = inst.loads.astype(float).copy()
+    order = np.argsort(inst.costs, axis=0, kind="stable")
+
+    def take(j, limit):
+        clients = order[:, j]
+        amounts = remaining[clients]
+        before = np.cumsum(amounts) - amounts
+        return clients, np.clip(limit + 1e-9 - before, 0.0, amounts)
+
+    for j in chosen:
+        clients, amounts = take(j, inst.upper[j])
+        remaining[clients] -= amounts
+    while len(chosen) < inst.p:
+        best, best_score = -1, math.inf
+        share = max(1e-9, float(remaining.sum()) / (inst.p - len(chosen)))
+        for j in np.flatnonzero(inst.allowed):
+            if j in chosen:
+                continue
+            clients, amounts = take(j, min(inst.upper[j], share))
+            amount = float(amounts.sum())
+            if amount <= 1e-9:
+                continue
+            cost = float(inst.weighted[clients, j] @ (amounts / inst.loads[clients]))
+            score = (cost + inst.site_cost[j]) / amount
+            if score < best_score:
+                best, best_score = int(j), score
+        if best < 0:
+            break
+        chosen.append(best)
+        clients, amounts = take(best, min(inst.upper[best], share))
+        remaining[clients] -= amounts
     if len(chosen) < inst.p:
         rest = [int(j) for j in np.flatnonzero(inst.allowed) if j not in chosen]
         chosen += rest[: inst.p - len(chosen)]
@@ -458,9 +588,10 @@ class _SlotAssignment:
 
     For equal loads the single-source assignment to fixed sites is a
     transportation problem (totally unimodular): its LP has an integral optimal
-    vertex. Replacing one slot's site changes only that slot's column costs and
-    bounds and its load row; HiGHS re-solves from the previous basis, several
-    times faster than a model built anew.
+    vertex. A column counts the clients of a row sent to a slot (0 to the
+    row's multiplicity). Replacing one slot's site changes only that slot's
+    column costs and bounds and its load row; HiGHS re-solves from the previous
+    basis, several times faster than a model built anew.
     """
 
     def __init__(self, inst: _Instance, sites) -> None:
@@ -471,9 +602,11 @@ class _SlotAssignment:
         cols = n * k
         ci, cs = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
         self.ci, self.cs = ci, cs
+        d = inst.multiplicity
+        self.unit_cost = inst.weighted / d[:, None]  # cost per client of a row
         matrix = sparse.csc_matrix(
             (
-                np.concatenate([np.ones(cols), inst.loads[ci]]),
+                np.concatenate([np.ones(cols), (inst.loads / d)[ci]]),
                 (np.concatenate([ci, n + cs]), np.concatenate([np.arange(cols), np.arange(cols)])),
             ),
             shape=(n + k, cols),
@@ -482,12 +615,12 @@ class _SlotAssignment:
         ok = inst.eligible[ci, sites_[cs]]
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = cols, n + k
-        lp.col_cost_ = np.where(ok, inst.weighted[ci, sites_[cs]], 0.0)
+        lp.col_cost_ = np.where(ok, self.unit_cost[ci, sites_[cs]], 0.0)
         lp.col_lower_ = np.zeros(cols)
-        lp.col_upper_ = ok.astype(float)
+        lp.col_upper_ = np.where(ok, d[ci], 0.0)
         upper = inst.upper[sites_]
-        lp.row_lower_ = np.concatenate([np.ones(n), inst.lower[sites_]])
-        lp.row_upper_ = np.concatenate([np.ones(n), np.where(np.isfinite(upper), upper, INF)])
+        lp.row_lower_ = np.concatenate([d, inst.lower[sites_]])
+        lp.row_upper_ = np.concatenate([d, np.where(np.isfinite(upper), upper, INF)])
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
         lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
@@ -500,8 +633,8 @@ class _SlotAssignment:
         inst, n = self.inst, self.inst.n
         index = (np.arange(n) * self.k + slot).astype(np.int32)
         ok = inst.eligible[:, site]
-        self.h.changeColsCost(n, index, np.where(ok, inst.weighted[:, site], 0.0))
-        self.h.changeColsBounds(n, index, np.zeros(n), ok.astype(float))
+        self.h.changeColsCost(n, index, np.where(ok, self.unit_cost[:, site], 0.0))
+        self.h.changeColsBounds(n, index, np.zeros(n), np.where(ok, inst.multiplicity, 0.0))
         upper = inst.upper[site]
         self.h.changeRowBounds(n + slot, inst.lower[site], upper if np.isfinite(upper) else INF)
         self.sites[slot] = int(site)
@@ -509,26 +642,28 @@ class _SlotAssignment:
     def solve(self, deadline: float | None = None) -> float:
         """Cost of the best assignment to the slots' sites (inf when none meets the loads)."""
         if deadline is not None:
-            self.h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.05))
+            _set_deadline(self.h, deadline, 0.05)
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return math.inf
         value = self.h.getInfo().objective_function_value
         return float(value + self.inst.site_cost[self.sites].sum())
 
-    def assignment(self, integral: bool = True) -> NDArray[np.int64] | None:
-        """Each client's site at the last solve: its largest share.
-
-        None when ``integral`` and the solution is not integral.
-        """
+    def shares(self) -> NDArray[np.float64]:
+        """Share of each row's clients at each slot at the last solve (rows x slots)."""
         x = np.asarray(self.h.getSolution().col_value).reshape(self.inst.n, self.k)
-        if integral and np.abs(x - np.round(x)).max(initial=0) > 1e-6:
+        return x / self.inst.multiplicity[:, None]
+
+    def assignment(self) -> NDArray[np.int64] | None:
+        """Each client's site at the last solve; None when the solution is not integral."""
+        x = np.asarray(self.h.getSolution().col_value)
+        if np.abs(x - np.round(x)).max(initial=0) > 1e-6:
             return None
-        return np.asarray(self.sites, dtype=np.int64)[x.argmax(axis=1)]
+        return self.inst.expand(self.ci, np.asarray(self.sites, dtype=np.int64)[self.cs], x)
 
     def client_duals(self) -> NDArray[np.float64]:
-        """Duals of the clients' assignment rows at the last solve."""
-        return np.asarray(self.h.getSolution().row_dual)[: self.inst.n]
+        """Duals of the rows' assignment constraints at the last solve (per row, not client)."""
+        return np.asarray(self.h.getSolution().row_dual)[: self.inst.n] * self.inst.multiplicity
 
 
 def swap_improve(
@@ -556,7 +691,7 @@ def swap_improve(
     if best[2] is None:
         return best
     sites, cost = _slot_search(inst, best[1], deadline, neighbours, attractive)
-    if inst.equal_loads and sites is not None:
+    if inst.splittable and sites is not None:
         slots = _SlotAssignment(inst, sites)
         cost = slots.solve(deadline)
         assignment = slots.assignment()
@@ -602,13 +737,17 @@ def _slot_search(
         closed = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), slots.sites))
         ranked = closed[np.argsort(values[closed], kind="stable")[:attractive]].tolist()
         near = _neighbours(inst, list(slots.sites), neighbours)
-        assignment = slots.assignment(integral=False)
+        shares = slots.shares()
+        largest = shares.argmax(axis=1)
         improved = False
         for slot, r in enumerate(list(slots.sites)):
             if r in inst.fixed:
                 continue
             # the sites that would serve r's own clients most cheaply (Cooper's step)
-            served = inst.weighted[assignment == r].sum(axis=0) + inst.site_cost
+            if inst.splittable:
+                served = shares[:, slot] @ inst.weighted + inst.site_cost
+            else:  # each client at its largest share
+                served = inst.weighted[largest == slot].sum(axis=0) + inst.site_cost
             served[~inst.allowed | np.isin(np.arange(inst.m), slots.sites)] = np.inf
             medians = np.argsort(served, kind="stable")[:neighbours].tolist()
             move, move_cost = None, cost - 1e-9 * max(1.0, abs(cost))
@@ -716,7 +855,8 @@ def _knapsacks(inst: _Instance, reduced: NDArray[np.float64]) -> tuple[NDArray, 
     loads = inst.loads
     integral = np.all(loads == np.round(loads)) and np.isfinite(upper).all()
     top = int(upper.max()) if integral else 0
-    if integral and n * m * (top + 1) <= 30_000_000:
+    # splittable rows: the fractional knapsack is exact (a 0-1 one would not be a relaxation)
+    if integral and not inst.splittable and n * m * (top + 1) <= 30_000_000:
         capacity = np.floor(upper + 1e-9).astype(np.int64)
         best = np.zeros((m, top + 1))
         take = np.zeros((n, m, top + 1), dtype=bool)
@@ -800,8 +940,10 @@ def _lagrangian(
                 step, stall = step / 2, 0
         if step < 1e-4 or (math.isfinite(upper) and upper - best_bound <= 1e-9 * max(1.0, upper)):
             break
-        gradient = 1.0 - taken[:, chosen].sum(axis=1)
-        norm = float(gradient @ gradient)
+        # in clients: a row of d clients is d multipliers moving together, so the step
+        # is the one the clients' own subgradient would take
+        gradient = inst.multiplicity * (1.0 - taken[:, chosen].sum(axis=1))
+        norm = float(gradient @ (gradient / inst.multiplicity))
         if norm < 1e-12:
             break
         target = upper if math.isfinite(upper) else abs(bound) * 1.05 + 1.0
@@ -904,7 +1046,7 @@ class _Model:
         if integer:
             x_type = (
                 highspy.HighsVarType.kContinuous
-                if inst.equal_loads
+                if inst.splittable
                 else highspy.HighsVarType.kInteger
             )
             lp.integrality_ = [highspy.HighsVarType.kInteger] * m + [x_type] * len(ci)
@@ -966,10 +1108,9 @@ def _solve_lp(
     status = "time_limit"
     for _ in range(max_rounds):
         if deadline is not None:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
+            if deadline - time.perf_counter() <= 0:
                 break
-            h.setOptionValue("time_limit", max(remaining, 0.01))
+            _set_deadline(h, deadline)
         h.run()
         model_status = h.getModelStatus()
         if model_status == highspy.HighsModelStatus.kInfeasible:
@@ -1147,10 +1288,10 @@ def solve_capacitated(
         forbidden,
         site_cost,
         max_cost,
-    )
+    ).aggregated()
     deadline = None if time_limit_s is None else started + time_limit_s
     timings: dict[str, float] = {}
-    n, m = inst.n, inst.m
+    n, m = inst.n, inst.m  # n rows: clients, or groups of identical clients
 
     # 1. heuristic incumbent (a share of the time limit at most)
     heuristic_deadline = None if time_limit_s is None else started + 0.25 * time_limit_s
@@ -1166,7 +1307,7 @@ def solve_capacitated(
         seconds = time.perf_counter() - started
         timings["mip_s"] = seconds - sum(v for key, v in timings.items() if key != "mip_s")
         if assignment is None:
-            assignment = np.full(n, -1, dtype=np.int64)
+            assignment = np.full(inst.clients, -1, dtype=np.int64)
         log.info(
             "capacitated p-median: %s, objective %.6g, bound %.6g, LP %.6g, %d of %d columns, "
             "%.2f s",
@@ -1242,7 +1383,7 @@ def solve_capacitated(
     k = max(4, math.ceil(2 * int(inst.allowed.sum()) / inst.p))
     included = _nearest_columns(inst, k)
     if best_assignment is not None:
-        included[np.arange(n), best_assignment] = True
+        included[inst.group, best_assignment] = True
     model = _Model(inst)
     first_columns = int(included.sum())
     lp_status, lp_bound, rc, rc_y, y_lp, vub, included, priced = _solve_lp(
@@ -1295,7 +1436,7 @@ def solve_capacitated(
                 y_lower[[j for j in range(m) if j not in best_sites]] = 0.0
         chosen = (rc <= delta + scale) & inst.eligible & (y_upper[None, :] > 0)
         if best_assignment is not None:
-            chosen[np.arange(n), best_assignment] = True
+            chosen[inst.group, best_assignment] = True
         excluded = inst.eligible & ~chosen & (y_upper[None, :] > 0)
         outside = float(rc[excluded].min()) if excluded.any() else math.inf
         outside_bound = lp_bound + outside
@@ -1312,7 +1453,11 @@ def solve_capacitated(
         if best_assignment is not None:
             warm = np.zeros(m + len(ci))
             warm[best_sites] = 1.0
-            warm[position[np.arange(n), best_assignment]] = 1.0
+            np.add.at(
+                warm,
+                position[inst.group, best_assignment],
+                1.0 / inst.multiplicity[inst.group],
+            )
             solution = highspy.HighsSolution()
             solution.col_value = warm.tolist()
             h.setSolution(solution)
@@ -1327,13 +1472,13 @@ def solve_capacitated(
         if info.primal_solution_status == 2:
             x = np.asarray(h.getSolution().col_value)
             sites = np.flatnonzero(x[:m] > 0.5).tolist()
-            picked = x[m:] > 0.5
-            assignment = np.full(n, -1, dtype=np.int64)
-            assignment[ci[picked]] = cj[picked]
-            if np.abs(x[m:] - np.round(x[m:])).max(initial=0) > 1e-6 or (assignment < 0).any():
+            amounts = x[m:] * inst.multiplicity[ci]  # clients sent along each column
+            assignment = inst.expand(ci, cj, amounts)
+            if assignment is None or (
+                not inst.splittable and np.abs(x[m:] - np.round(x[m:])).max(initial=0) > 1e-6
+            ):
                 _, assignment = inst.assign(sites, deadline=deadline)  # a vertex of the same cost
-                assignment = np.full(n, -1, dtype=np.int64) if assignment is None else assignment
-            if (assignment >= 0).all() and inst.feasible(sites, assignment):
+            if assignment is not None and inst.feasible(sites, assignment):
                 cost = inst.cost_of(sites, assignment)
                 if cost < upper - 1e-9 * max(1.0, abs(upper)):
                     upper, best_sites, best_assignment = cost, sites, assignment
