@@ -202,3 +202,170 @@ def test_perturbed_search_reaches_the_optimum_from_the_worst_start(seed):
     found = perturbed_search(inst, (cost, worst, assignment), deadline=time.perf_counter() + 5)
     assert found[0] == pytest.approx(brute_force(costs, weights, weights, 2, 4.0, 0.0))
     assert found[0] < cost and inst.feasible(found[1], found[2])
+
+
+# -- identical clients aggregated into splittable rows ------------------------------
+
+
+def duplicated(seed: int, points: int = 20, m: int = 8):
+    """``points`` random clients, each repeated 1-4 times (shuffled), with weights 1-3."""
+    rng = np.random.default_rng(seed)
+    xy, sites = rng.uniform(0, 100, (points, 2)), rng.uniform(0, 100, (m, 2))
+    costs = np.sqrt(((xy[:, None] - sites[None]) ** 2).sum(-1)).round(1)
+    weights = rng.integers(1, 4, points).astype(float)
+    copies = np.repeat(np.arange(points), rng.integers(1, 5, points))
+    rng.shuffle(copies)
+    return costs[copies], weights[copies]
+
+
+def assignment_milp(costs, weights, p, upper, lower=0.0, fixed=(), forbidden=(), max_cost=None):
+    """The plain single-source MILP over every client (binary x and y), unit loads."""
+    import highspy
+
+    n, m = costs.shape
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    inf = highspy.kHighsInf
+    allowed = np.ones((n, m), dtype=bool)
+    if max_cost is not None:
+        allowed &= costs <= max_cost[:, None] + 1e-9
+    h.addVars(m + n * m, np.zeros(m + n * m), np.ones(m + n * m))
+    h.changeColsCost(
+        m + n * m,
+        np.arange(m + n * m, dtype=np.int32),
+        np.concatenate([np.zeros(m), (weights[:, None] * costs).ravel()]),
+    )
+    h.changeColsIntegrality(
+        m + n * m,
+        np.arange(m + n * m, dtype=np.int32),
+        np.full(m + n * m, highspy.HighsVarType.kInteger),
+    )
+    x = lambda i, j: m + i * m + j  # noqa: E731
+    for i in range(n):
+        h.addRow(1, 1, m, np.array([x(i, j) for j in range(m)], dtype=np.int32), np.ones(m))
+        for j in range(m):
+            if allowed[i, j]:
+                h.addRow(-inf, 0, 2, np.array([x(i, j), j], dtype=np.int32), np.array([1.0, -1]))
+            else:
+                h.changeColBounds(x(i, j), 0, 0)
+    for j in range(m):
+        index = np.array([j] + [x(i, j) for i in range(n)], dtype=np.int32)
+        h.addRow(-inf, 0, n + 1, index, np.concatenate([[-upper], np.ones(n)]))
+        h.addRow(0, inf, n + 1, index, np.concatenate([[-lower], np.ones(n)]))
+    h.addRow(p, p, m, np.arange(m, dtype=np.int32), np.ones(m))
+    for j in fixed:
+        h.changeColBounds(j, 1, 1)
+    for j in forbidden:
+        h.changeColBounds(j, 0, 0)
+    h.run()
+    return h.getInfo().objective_function_value
+
+
+def check_clients(
+    result, costs, weights, p, upper, lower=0.0, fixed=(), forbidden=(), max_cost=None
+):
+    """A valid single-source assignment of every original client, costing the objective."""
+    n, m = costs.shape
+    assert result.assignment.shape == (n,) and set(result.assignment) <= set(result.sites)
+    assert len(result.sites) == p and set(fixed) <= set(result.sites)
+    assert not set(forbidden) & set(result.sites)
+    load = np.bincount(result.assignment, minlength=m)[list(result.sites)]
+    assert (load <= upper).all() and (load >= lower).all()
+    served = costs[np.arange(n), result.assignment]
+    if max_cost is not None:
+        assert (served <= max_cost + 1e-9).all()
+    assert weights @ served == pytest.approx(result.objective)
+
+
+CASES = {
+    "capacity": dict(capacity=1.15),
+    "band": dict(capacity=None, band=0.2),
+    "max_cost": dict(capacity=1.3, max_cost=45.0),
+    "fixed_forbidden": dict(capacity=1.2, fixed=[2], forbidden=[5, 6]),
+}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_aggregated_clients_equal_the_assignment_milp(monkeypatch, seed, case):
+    import siting.model.capacitated as capacitated
+
+    spec = CASES[case]
+    costs, weights = duplicated(seed)
+    n, p = len(costs), 3
+    mean = n / p
+    upper = math.ceil(spec["capacity"] * mean) if spec["capacity"] else math.floor(1.2 * mean)
+    lower = math.ceil((1 - spec["band"]) * mean) if "band" in spec else 0
+    max_cost = None
+    if "max_cost" in spec:  # at least the nearest site stays in reach
+        max_cost = np.maximum(spec["max_cost"], costs.min(axis=1))
+    options = dict(
+        loads=np.ones(n),
+        upper_load=upper,
+        lower_load=lower,
+        fixed=spec.get("fixed", ()),
+        forbidden=spec.get("forbidden", ()),
+        max_cost=max_cost,
+    )
+    expected = assignment_milp(
+        costs, weights, p, upper, lower, options["fixed"], options["forbidden"], max_cost
+    )
+    aggregated = solve_capacitated(costs, weights, p, None, **options)
+    assert aggregated.status == "optimal"
+    assert aggregated.objective == pytest.approx(expected)
+    check_clients(
+        aggregated,
+        costs,
+        weights,
+        p,
+        upper,
+        lower,
+        options["fixed"],
+        options["forbidden"],
+        max_cost,
+    )
+    # the same without aggregation, and with the LP skipped (the search at scale)
+    monkeypatch.setattr(capacitated._Instance, "aggregated", lambda self: self)
+    plain = solve_capacitated(costs, weights, p, None, **options)
+    assert plain.objective == pytest.approx(expected)
+    monkeypatch.undo()
+    monkeypatch.setattr(capacitated, "LP_MAX_PAIRS", 0)
+    searched = solve_capacitated(costs, weights, p, None, time_limit_s=5.0, **options)
+    check_clients(
+        searched, costs, weights, p, upper, lower, options["fixed"], options["forbidden"], max_cost
+    )
+    assert searched.lower_bound <= expected + 1e-6 <= searched.objective + 2e-6
+
+
+def test_aggregation_groups_identical_clients_and_hands_them_back():
+    from siting.model.capacitated import _Instance, _SlotAssignment
+
+    costs, weights = duplicated(3)
+    n = len(costs)
+    inst = _Instance(costs, weights, 3, 24.0, np.ones(n), None, None, (), (), None)
+    agg = inst.aggregated()
+    assert agg.n == 20 and agg.clients == n and agg.multiplicity.sum() == n
+    assert agg.splittable and not agg.equal_loads
+    # each row's clients share its weighted costs; the row carries d times them
+    np.testing.assert_allclose(
+        agg.weighted[agg.group] / agg.multiplicity[agg.group, None], inst.weighted
+    )
+    for sites in ([0, 1, 2], [3, 5, 7], [1, 4, 6]):
+        expected, _ = inst.assign(sites)
+        cost, assignment = agg.assign(sites)
+        assert cost == pytest.approx(expected)
+        assert inst.feasible(sites, assignment) and agg.feasible(sites, assignment)
+        slots = _SlotAssignment(agg, sites)
+        assert slots.solve() == pytest.approx(expected)
+        assignment = slots.assignment()
+        assert assignment is not None and inst.cost_of(sites, assignment) == pytest.approx(expected)
+    # the Lagrangian bound (fractional knapsacks over rows) stays below the optimum
+    from siting.model.capacitated import _lagrangian
+
+    optimum = assignment_milp(costs, weights, 3, 24.0)
+    for instance_ in (inst, agg):
+        bound = _lagrangian(instance_, optimum, None)[0]
+        assert optimum * 0.9 < bound <= optimum + 1e-6
+    # unequal loads are left alone (their x must stay integral)
+    unequal = _Instance(costs, weights, 3, 50.0, None, None, None, (), (), None)
+    assert unequal.aggregated() is unequal
