@@ -35,10 +35,20 @@ built:
    ``delta`` grows while time remains.
 4. **At scale** (more than ``LP_MAX_PAIRS`` client-site pairs, with a time
    limit) the LP does not finish on HiGHS within minutes; the time goes to an
-   iterated swap search (restarts from the Lagrangian's site sets, then random
-   kicks) and the reported bound is the best Lagrangian bound found by the
-   subgradient; for equal loads the Lagrangian dual equals the LP bound (its
-   knapsacks are integral: the cheapest ``Q / l`` clients).
+   iterated swap search (random kicks, then restarts from the Lagrangian's site
+   sets and more kicks) and the reported bound is the best Lagrangian bound
+   found by the subgradient, run after the first search so that its Polyak
+   steps aim at a good incumbent; for equal loads the Lagrangian dual equals
+   the LP bound (its knapsacks are integral: the cheapest ``Q / l`` clients).
+
+**Identical clients.** With equal loads, clients with the same weighted cost
+row and eligibility are one row of multiplicity ``d`` (``_Instance.aggregated``):
+objective ``d w c``, load ``d l``, and ``x`` a share that may split across sites
+(the LP, the MIP's continuous ``x``, fractional knapsacks). This is exact: with
+the sites fixed the assignment is a transportation problem with integer
+supplies ``d``, so the assignment LPs, whose columns count clients, have an
+integral optimal vertex, and the whole clients are handed back to the original
+clients at the end. Pairs, LP columns and MIP columns count rows, not clients.
 
 Everything is built from numpy / scipy.sparse arrays and handed to HiGHS with
 ``passModel`` / ``addCols`` / ``addRows``; nothing loops over n*m terms in Python.
@@ -68,9 +78,15 @@ INF = highspy.kHighsInf
 TOLERANCE = 1e-7
 #: Most assignment columns the restricted MIP gets before ``delta`` is cut below the gap.
 MAX_MIP_COLUMNS = 120_000
-#: Above this many client-site pairs, with a time limit, the LP and MIP are skipped for an
-#: iterated swap search (at 2,800 x 279 HiGHS did not finish the priced LP in 80 s).
-LP_MAX_PAIRS = 250_000
+#: Up to this many first LP columns get every VUB row at once; more get them lazily.
+EAGER_VUB_COLUMNS = 40_000
+#: Above this many client-site pairs (rows x sites, after aggregating identical clients),
+#: with a time limit, the LP and MIP are skipped for an iterated swap search and the
+#: Lagrangian bound. At 2,800 x 279 HiGHS did not finish the priced LP in 80 s; aggregated
+#: to 648 x 279 (181k pairs) it finished after most of a 120 s budget with a bound no
+#: better than the Lagrangian's, every site still open to reduced-cost fixing, and no
+#: time left for the restricted MIP.
+LP_MAX_PAIRS = 100_000
 
 
 @dataclass(frozen=True)
@@ -97,7 +113,8 @@ class CapacitatedResult:
     lp_bound
         Value of the full LP relaxation (the root bound).
     columns
-        Assignment columns in the last restricted MIP (of n*m).
+        Assignment columns in the last restricted MIP (of n*m; rows of identical
+        clients count once).
     priced
         Columns the LP pricing added beyond the first k-nearest set.
     exact_restriction
@@ -829,8 +846,9 @@ def perturbed_search(
 def _knapsacks(inst: _Instance, reduced: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
     """Per site j, the cheapest load-feasible set of clients at costs ``reduced[:, j]``.
 
-    Exact for equal loads (the cheapest ``floor(Q / l)``) and for small integer
-    loads (dynamic programming over capacity); otherwise the LP knapsack
+    Exact for equal loads (the cheapest ``floor(Q / l)``), for splittable rows
+    (aggregated identical clients: the fractional knapsack) and for small
+    integer loads (dynamic programming over capacity); otherwise the LP knapsack
     (Dantzig's fractional bound), still a valid relaxation. Returns the value per
     site (<= 0) and the chosen amount per client and site (n x m).
     """
@@ -1100,7 +1118,7 @@ def _solve_lp(
     position[ci, cj] = m + np.arange(len(ci))
     vub = np.zeros((n, m), dtype=bool)
     # small models get every VUB at once; large ones only the violated ones, lazily
-    required = included if included.sum() <= 40_000 else included & model.needs_vub
+    required = included if included.sum() <= EAGER_VUB_COLUMNS else included & model.needs_vub
     ri, rj = np.nonzero(required)
     model.add_vubs(h, position[ri, rj], rj)
     vub[ri, rj] = True
@@ -1299,9 +1317,27 @@ def solve_capacitated(
         inst, start=start, deadline=heuristic_deadline
     )
     heuristic_objective = upper
-    timings["heuristic_s"] = time.perf_counter() - started
+    clock = [started]
+
+    def stage(name: str) -> None:  # the seconds since the last stage, added to ``name``
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - clock[0]
+        clock[0] = now
+
+    stage("heuristic_s")
     lp_bound: float | None = None
     priced = 0
+    # at scale the LP (n*m columns by pricing, n*m VUB rows) does not finish within
+    # minutes on HiGHS: with a deadline, the time goes to the incumbent instead, and the
+    # bound is the Lagrangian's
+    at_scale = deadline is not None and n * m > LP_MAX_PAIRS
+    if at_scale and best_assignment is not None:
+        # search first: the subgradient's Polyak steps aim at the incumbent, and a
+        # near-optimal one gives a better bound sooner than the heuristic's
+        upper, best_sites, best_assignment = perturbed_search(
+            inst, (upper, best_sites, best_assignment), deadline=started + 0.3 * time_limit_s
+        )
+        stage("search_s")
 
     def result(status, sites, assignment, objective, bound, columns=0, exact=False):
         seconds = time.perf_counter() - started
@@ -1337,14 +1373,18 @@ def solve_capacitated(
     # 2. Lagrangian bound (knapsack per site); sites it prices out of any better
     # solution are closed in the LP and MIP below
     lagrangian_deadline = None if time_limit_s is None else started + 0.5 * time_limit_s
-    lagrangian_bound, values, site_sets = _lagrangian(inst, upper, lagrangian_deadline)
+    # at scale the bound is the Lagrangian's: more patience, closer to the LP bound
+    effort = {"iterations": 20_000, "patience": 100} if at_scale else {}
+    if at_scale:
+        lagrangian_deadline = started + 0.65 * time_limit_s
+    lagrangian_bound, values, site_sets = _lagrangian(inst, upper, lagrangian_deadline, **effort)
     lagrangian_sites = site_sets[-1] if site_sets else []
     if len(lagrangian_sites) == inst.p and tuple(lagrangian_sites) != tuple(best_sites):
         cost, assignment = inst.assign(lagrangian_sites, deadline=lagrangian_deadline)
         if cost < upper - 1e-9 * max(1.0, abs(upper)):
             log.info("Lagrangian sites improve the incumbent: %.6g -> %.6g", upper, cost)
             upper, best_sites, best_assignment = cost, lagrangian_sites, assignment
-    timings["lagrangian_s"] = time.perf_counter() - started - timings["heuristic_s"]
+    stage("lagrangian_s")
     full = inst
     if values is not None and best_assignment is not None:
         closed, opened = _site_fixing(inst, lagrangian_bound, values, upper)
@@ -1366,13 +1406,11 @@ def solve_capacitated(
         timings["lp_s"] = 0.0
         return result("optimal", best_sites, best_assignment, upper, upper)
 
-    # at scale the LP (n*m columns by pricing, n*m VUB rows) does not finish within
-    # minutes on HiGHS: with a deadline, the time goes to the incumbent instead
-    if deadline is not None and n * m > LP_MAX_PAIRS and best_assignment is not None:
+    if at_scale and best_assignment is not None:
         upper, best_sites, best_assignment = perturbed_search(
             inst, (upper, best_sites, best_assignment), deadline=deadline, starts=site_sets
         )
-        timings["search_s"] = time.perf_counter() - started - sum(timings.values())
+        stage("search_s")
         bound = min(lagrangian_bound, upper)
         proven = upper - bound <= 1e-6 * max(1.0, abs(upper))
         return result(
@@ -1389,9 +1427,7 @@ def solve_capacitated(
     lp_status, lp_bound, rc, rc_y, y_lp, vub, included, priced = _solve_lp(
         inst, model, included, deadline
     )
-    timings["lp_s"] = (
-        time.perf_counter() - started - timings["heuristic_s"] - timings["lagrangian_s"]
-    )
+    stage("lp_s")
 
     if lp_status == "infeasible":
         return result("infeasible", (), None, math.inf, math.inf)
