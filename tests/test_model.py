@@ -343,3 +343,89 @@ def test_capacitated_pmedian_known_values(k):
     assert solution.objective == pytest.approx(published)
     load = solution.assignment.groupby("office")["weight"].sum()
     assert (load <= capacity).all()
+
+
+def test_a_re_solved_lp_keeps_its_deadline():
+    """HiGHS holds an LP's time limit against its summed run time: set_deadline allows for it."""
+    import time
+
+    import highspy
+    from scipy import sparse
+
+    from siting.model.milp import new_highs, set_deadline
+
+    rng = np.random.default_rng(0)
+    n = 200
+    matrix = sparse.csc_matrix(rng.uniform(0.0, 1.0, (n, n)))
+    lp = highspy.HighsLp()
+    lp.num_col_ = lp.num_row_ = n
+    lp.col_cost_ = -rng.uniform(0.0, 1.0, n)
+    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, highspy.kHighsInf)
+    lp.row_lower_, lp.row_upper_ = np.full(n, -highspy.kHighsInf), np.ones(n)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data
+    h = new_highs()
+    h.passModel(lp)
+    window = 0.3  # each re-solve takes a few hundredths of a second
+    for _ in range(400):  # re-solve until the summed run time passes the window
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), -rng.uniform(0.0, 1.0, n))
+        set_deadline(h, time.perf_counter() + window)
+        h.run()
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        if h.getRunTime() > 2 * window:
+            break
+    assert h.getRunTime() > 2 * window
+    # the behaviour set_deadline allows for: a limit of the time left stops at once
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), -rng.uniform(0.0, 1.0, n))
+    h.setOptionValue("time_limit", window)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kTimeLimit
+
+
+def test_highs_run_elsewhere_in_the_process_does_not_break_a_solve():
+    """HiGHS's one global thread scheduler is made at its first run, with that run's threads.
+
+    A model run first outside siting with the default thread count (as the tests'
+    reference MILPs or PuLP's in-process HiGHS do) made every later siting run,
+    which asks for one thread, fail with no solution; run in a fresh process so
+    the first HiGHS run is the foreign one.
+    """
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import highspy
+        import numpy as np
+
+        from siting.model.capacitated import solve_capacitated
+        from siting.model.milp import new_highs
+
+        def run(h):
+            h.setOptionValue("output_flag", False)
+            h.addVars(2, np.zeros(2), np.full(2, 3.0))
+            h.changeColsCost(2, np.arange(2, dtype=np.int32), np.array([-1.0, -2.0]))
+            h.changeColsIntegrality(
+                2, np.arange(2, dtype=np.int32), np.full(2, highspy.HighsVarType.kInteger)
+            )
+            h.addRow(-highspy.kHighsInf, 4.5, 2, np.arange(2, dtype=np.int32), np.ones(2))
+            h.run()
+            return h.modelStatusToString(h.getModelStatus())
+
+        print(run(highspy.Highs()))  # foreign, default threads: the scheduler is made here
+        print(run(new_highs(1)), run(new_highs(2)), run(new_highs(1)))
+        rng = np.random.default_rng(0)
+        costs = rng.uniform(0, 100, (30, 6)).round()
+        result = solve_capacitated(costs, None, 3, 11)
+        print(result.status, len(result.sites))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()[-3:]
+    assert lines == ["Optimal", "Optimal Optimal Optimal", "optimal 3"], done.stdout

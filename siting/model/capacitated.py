@@ -69,7 +69,7 @@ from scipy import sparse
 
 from siting.errors import DataError, ScenarioError
 from siting.model.heuristics import greedy, swap_search
-from siting.model.milp import new_highs
+from siting.model.milp import new_highs, set_deadline
 
 log = logging.getLogger(__name__)
 
@@ -146,15 +146,6 @@ class CapacitatedResult:
         if self.objective == 0:
             return 0.0
         return max(0.0, (self.objective - self.lower_bound) / abs(self.objective))
-
-
-def _set_deadline(h: highspy.Highs, deadline: float, least: float = 0.01) -> None:
-    """Stop ``h``'s next run at ``deadline`` (perf_counter seconds).
-
-    HiGHS compares ``time_limit`` with the object's run time summed over every
-    ``run()`` so far, so a re-solved model's limit is its run time plus what is left.
-    """
-    h.setOptionValue("time_limit", h.getRunTime() + max(deadline - time.perf_counter(), least))
 
 
 def _per_site(value, m: int, name: str, problems: list[str], default: float) -> NDArray:
@@ -659,7 +650,7 @@ class _SlotAssignment:
     def solve(self, deadline: float | None = None) -> float:
         """Cost of the best assignment to the slots' sites (inf when none meets the loads)."""
         if deadline is not None:
-            _set_deadline(self.h, deadline, 0.05)
+            set_deadline(self.h, deadline, least=0.05)
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return math.inf
@@ -1128,7 +1119,7 @@ def _solve_lp(
         if deadline is not None:
             if deadline - time.perf_counter() <= 0:
                 break
-            _set_deadline(h, deadline)
+            set_deadline(h, deadline)
         h.run()
         model_status = h.getModelStatus()
         if model_status == highspy.HighsModelStatus.kInfeasible:
@@ -1501,7 +1492,7 @@ def solve_capacitated(
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 break
-            h.setOptionValue("time_limit", max(remaining, 0.01))
+            set_deadline(h, deadline, mip=True)
         h.run()
         info = h.getInfo()
         model_status = h.getModelStatus()

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 
 from siting.errors import DataError
 from siting.model.heuristics import constrained_greedy, constrained_search
+from siting.model.milp import set_deadline
 from siting.model.pmedian import (
     PMedianResult,
     SolverLimitError,
@@ -266,7 +267,7 @@ def solve_center(
 def _run_sites_mip(h: highspy.Highs, start: NDArray[np.float64], deadline) -> tuple[str, float]:
     """Solve a site MIP from a start; its status and dual bound."""
     if deadline is not None:
-        h.setOptionValue("time_limit", _deadline_left(deadline))
+        set_deadline(h, deadline, mip=True)
     warm = highspy.HighsSolution()
     warm.col_value = list(start)
     h.setSolution(warm)

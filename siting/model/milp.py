@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -200,9 +201,39 @@ def solve_milp(
 
 
 _banner_shown = False
+#: The thread count siting last made HiGHS's global scheduler with (None: not yet).
+_scheduler_threads: int | None = None
+_scheduler_lock = threading.Lock()
 
 #: HiGHS ``presolve_mode`` for the assignment MILP: 2 is "light" (0 default, 3 full).
 PRESOLVE_LIGHT = 2
+
+
+def set_deadline(
+    h: highspy.Highs, deadline: float, *, mip: bool = False, least: float = 0.01
+) -> None:
+    """Make ``h``'s next ``run()`` stop at ``deadline`` (a ``time.perf_counter()`` time).
+
+    HiGHS (1.16, measured) holds an LP's ``time_limit`` against the object's run
+    time summed over every ``run()`` so far, so a re-solved LP (cutting planes,
+    pricing, a re-costed assignment) stops at once when that sum passes a limit
+    set to the time left; a MIP's limit counts from its own start. The LP's limit
+    is therefore its run time so far plus the time left.
+
+    Parameters
+    ----------
+    h
+        The HiGHS object about to run.
+    deadline
+        When the run must stop, in ``time.perf_counter()`` seconds.
+    mip
+        Whether the model has integer columns.
+    least
+        The smallest time given, so a run past the deadline still returns a status.
+
+    """
+    left = max(deadline - time.perf_counter(), least)
+    h.setOptionValue("time_limit", left if mip else h.getRunTime() + left)
 
 
 def new_highs(threads: int = 1) -> highspy.Highs:
@@ -212,8 +243,20 @@ def new_highs(threads: int = 1) -> highspy.Highs:
     process is made, before any option can silence it: that one construction
     runs with the output file descriptor pointed at the null device, so no
     command, sweep worker or notebook cell shows it.
+
+    HiGHS runs every instance of a process on one global thread scheduler, made
+    at the first ``run()`` with that run's ``threads``; a later run asking for
+    another count fails with an error status and no solution (an LP as much as a
+    MIP). Any HiGHS use outside siting (a reference model, PuLP's in-process
+    HiGHS) may have made it, so the scheduler is remade at siting's first
+    instance and whenever the count asked for changes. Solves that run at the
+    same time (threads of one process) must therefore ask for the same count.
     """
-    global _banner_shown
+    global _banner_shown, _scheduler_threads
+    with _scheduler_lock:
+        if _scheduler_threads != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads = threads
     if _banner_shown:
         h = highspy.Highs()
     else:

@@ -50,7 +50,7 @@ from siting.model.heuristics import (
     greedy,
     swap_search,
 )
-from siting.model.milp import new_highs
+from siting.model.milp import new_highs, set_deadline
 from siting.travel.matrix import TravelTimeMatrix
 
 log = logging.getLogger(__name__)
@@ -1047,7 +1047,7 @@ def _benders(
         if lp_rounds and deadline is not None and time.perf_counter() > deadline:
             break
         if deadline is not None:
-            h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+            set_deadline(h, deadline)
         clock = time.perf_counter()
         h.run()
         if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -1163,8 +1163,8 @@ def _benders(
         remaining = None if deadline is None else deadline - time.perf_counter()
         if remaining is not None and remaining <= 0:
             break
-        if remaining is not None:
-            h.setOptionValue("time_limit", max(remaining, 0.01))
+        if deadline is not None:
+            set_deadline(h, deadline, mip=True)
         warm = highspy.HighsSolution()
         warm.col_value = columns_at(best_sites)
         h.setSolution(warm)

@@ -43,7 +43,7 @@ from scipy.spatial import cKDTree
 
 from siting.errors import DataError
 from siting.model.heuristics import sampled_start
-from siting.model.milp import new_highs
+from siting.model.milp import new_highs, set_deadline
 from siting.model.pmedian import (
     PMedianResult,
     _columns,
@@ -482,7 +482,7 @@ def solve_pmedian_points(
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
                     return False
-                h.setOptionValue("time_limit", remaining)
+                set_deadline(h, deadline)
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 return False
@@ -659,7 +659,7 @@ def _branch(
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 break
-            h.setOptionValue("time_limit", remaining)
+            set_deadline(h, deadline, mip=True)
         warm = highspy.HighsSolution()
         warm.col_value = list(master.columns_at(incumbent))
         h.setSolution(warm)
