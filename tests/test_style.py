@@ -10,7 +10,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_ruff_clean():
-    folders = [p for p in ("siting", "tests", "scripts", "benchmarks") if (ROOT / p).is_dir()]
+    folders = [
+        p for p in ("siting", "tests", "scripts", "benchmarks", "notebooks") if (ROOT / p).is_dir()
+    ]
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--output-format", "concise", *folders],
         cwd=ROOT,
