@@ -7,19 +7,20 @@ spopt runs in a child process capped at ``--cap`` seconds (CBC gets the same
 time limit); past it the row says "> cap". spopt is an optional extra:
 ``pip install -e ".[bench]"``.
 
-    flock /tmp/siting-heavy.lock python benchmarks/peers.py
-    flock /tmp/siting-heavy.lock python benchmarks/peers.py --instances 1 2 --random 300 --cap 120
+    python benchmarks/peers.py
+    python benchmarks/peers.py --instances 1 2 --random 300 --cap 120
+
+It holds ``/tmp/siting-heavy.lock`` while it runs, as every heavy benchmark does.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
-import subprocess
 import time
 from pathlib import Path
 
+import _machine
 import numpy as np
 from _instances import random_instance  # the same random instances as benchmarks/pmedian.py
 
@@ -70,13 +71,12 @@ def main() -> None:
     parser.add_argument("--cap", type=float, default=300.0, help="seconds allowed to spopt")
     parser.add_argument("--orlib", type=Path, default=BENCH)
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    _machine.hold_lock()
     print(
-        f"commit {commit}; {os.cpu_count()} cores; load {load}; cache n/a (matrices built "
-        f"in memory); spopt cap {args.cap:g} s"
+        _machine.header(
+            f"siting beside spopt's PMedian (benchmarks/peers.py), spopt cap {args.cap:g} s",
+            cache="n/a (matrices built in memory)",
+        )
     )
     print(
         f"{'instance':<14}{'n':>5}{'p':>5}{'optimum':>10}{'siting':>12}{'spopt':>12}"
