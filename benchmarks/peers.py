@@ -3,8 +3,9 @@
 For each instance (OR-Library pmed1-10, seeded random Euclidean 300 x 300 and
 600 x 600) both solve the same cost matrix to optimality; the table prints both
 objectives, whether they agree, both times and the time ratio spopt / siting.
-spopt runs in a child process capped at ``--cap`` seconds (CBC gets the same
-time limit); past it the row says "> cap". spopt is an optional extra:
+spopt runs in a child process capped at ``--cap`` seconds, its model build
+included (CBC gets the same time limit); past it the row says "> cap" and the
+child's process group, CBC with it, is killed. spopt is an optional extra:
 ``pip install -e ".[bench]"``.
 
     python benchmarks/peers.py
@@ -16,7 +17,11 @@ It holds ``/tmp/siting-heavy.lock`` while it runs, as every heavy benchmark does
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing
+import os
+import signal
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT.parent / "shared" / "bench" / "orlib"
 
 
-def _spopt_child(costs: np.ndarray, p: int, cap: float, queue) -> None:
+def _spopt_child(costs: np.ndarray, p: int, cap: float, folder: str, queue) -> None:
+    os.setpgrp()  # CBC, started by PuLP, joins this group: the parent can stop both
+    tempfile.tempdir = folder  # PuLP's model and solution files, removed by the parent
     import pulp
     from spopt.locate import PMedian
 
@@ -43,20 +50,28 @@ def _spopt_child(costs: np.ndarray, p: int, cap: float, queue) -> None:
 
 
 def run_spopt(costs: np.ndarray, p: int, cap: float) -> tuple[float | None, str, float]:
-    """Objective, status and seconds of spopt, or (None, "> cap", cap) past the cap."""
-    queue = multiprocessing.get_context("fork").Queue()
-    child = multiprocessing.get_context("fork").Process(
-        target=_spopt_child, args=(costs, p, cap, queue)
-    )
-    started = time.perf_counter()
-    child.start()
-    child.join(cap + 5)
-    if child.is_alive():
-        child.terminate()
+    """Objective, status and seconds of spopt, or (None, "> cap", cap) past the cap.
+
+    The cap counts spopt's model build as well as CBC's solve. Past it the child's
+    whole process group (the child and the CBC it started) is killed, so no solver
+    outlives its row, and PuLP's files go with the child's temporary folder.
+    """
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    with tempfile.TemporaryDirectory(prefix="siting-peers-") as folder:
+        child = context.Process(target=_spopt_child, args=(costs, p, cap, folder, queue))
+        started = time.perf_counter()
+        child.start()
+        child.join(cap + 5)
+        alive = child.is_alive()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # CBC too, whether or not the child ended
         child.join()
-        return None, "> cap", time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+    if alive:
+        return None, "> cap", elapsed
     if queue.empty():
-        return None, "failed", time.perf_counter() - started
+        return None, "failed", elapsed
     objective, status, seconds = queue.get()
     if seconds > cap:
         return objective, "> cap", seconds
