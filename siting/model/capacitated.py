@@ -454,83 +454,72 @@ def _capacity_greedy(inst: _Instance) -> list[int]:
     Each step scores every candidate j by the weighted cost of its ``Q_j`` worth
     of cheapest not-yet-covered clients (per unit of load), opens the best and
     marks those clients covered; a regret-free, capacity-aware construction.
+    Splittable rows (identical clients) may be covered in part.
     """
+    order = np.argsort(inst.costs, axis=0, kind="stable")  # rows by cost, per site
     if inst.splittable:
-        return _splitting_greedy(inst)
-    chosen = list(inst.fixed)
-    covered = np.zeros(inst.n, dtype=bool)
-    order = np.argsort(inst.costs, axis=0, kind="stable")  # clients by cost, per site
-    for j in chosen:
-        _cover(inst, order[:, j], j, covered)
-    while len(chosen) < inst.p:
-        best, best_score = -1, math.inf
-        share = max(1e-9, float(inst.loads[~covered].sum()) / (inst.p - len(chosen)))
-        for j in np.flatnonzero(inst.allowed):
-            if j in chosen:
-                continue
-            clients = order[:, j][~covered[order[:, j]]]
-            take = np.cumsum(inst.loads[clients]) <= min(inst.upper[j], share) + 1e-9
-            served = clients[take]
-            if not len(served):
-                continue
-            amount = float(inst.loads[served].sum()) or 1.0
-            score = (float(inst.weighted[served, j].sum()) + inst.site_cost[j]) / amount
-            if score < best_score:
-                best, best_score = int(j), score
-        if best < 0:
-            break
-        chosen.append(best)
-        _cover(inst, order[:, best], best, covered, share)
-    if len(chosen) < inst.p:
-        rest = [int(j) for j in np.flatnonzero(inst.allowed) if j not in chosen]
-        chosen += rest[: inst.p - len(chosen)]
-    return sorted(chosen)
+        left = inst.loads.astype(float).copy()  # each row's load not yet covered
 
-
-def _splitting_greedy(inst: _Instance) -> list[int]:
-    """:func:`_capacity_greedy` for splittable rows: a site may take part of a row's load."""
-    chosen = list(inst.fixed)
-    remaining = inst.loads.astype(float).copy()
-    order = np.argsort(inst.costs, axis=0, kind="stable")
-
-    def take(j, limit):
-        clients = order[:, j]
-        amounts = remaining[clients]
-        before = np.cumsum(amounts) - amounts
-        return clients, np.clip(limit + 1e-9 - before, 0.0, amounts)
-
-    for j in chosen:
-        clients, amounts = take(j, inst.upper[j])
-        remaining[clients] -= amounts
-    while len(chosen) < inst.p:
-        best, best_score = -1, math.inf
-        share = max(1e-9, float(remaining.sum()) / (inst.p - len(chosen)))
-        for j in np.flatnonzero(inst.allowed):
-            if j in chosen:
-                continue
-            clients, amounts = take(j, min(inst.upper[j], share))
+        def take(j, limit):
+            """Rows, loads taken and their cost, or None when nothing is taken."""
+            rows = order[:, j]
+            amounts = left[rows]
+            amounts = np.clip(limit + 1e-9 - (np.cumsum(amounts) - amounts), 0.0, amounts)
             amount = float(amounts.sum())
             if amount <= 1e-9:
+                return None
+            cost = float(inst.weighted[rows, j] @ (amounts / inst.loads[rows]))
+            return rows, amounts, cost, amount
+
+        def cover(rows, amounts) -> None:
+            left[rows] -= amounts
+
+        def uncovered() -> float:
+            return float(left.sum())
+
+    else:
+        covered = np.zeros(inst.n, dtype=bool)
+
+        def take(j, limit):
+            """Whole rows, their loads and cost, or None when nothing is taken."""
+            rows = order[:, j][~covered[order[:, j]]]
+            rows = rows[np.cumsum(inst.loads[rows]) <= limit + 1e-9]
+            if not len(rows):
+                return None
+            amounts = inst.loads[rows]
+            return rows, amounts, float(inst.weighted[rows, j].sum()), float(amounts.sum()) or 1.0
+
+        def cover(rows, amounts) -> None:
+            covered[rows] = True
+
+        def uncovered() -> float:
+            return float(inst.loads[~covered].sum())
+
+    chosen = list(inst.fixed)
+    for j in chosen:
+        taken = take(j, inst.upper[j])
+        if taken is not None:
+            cover(*taken[:2])
+    while len(chosen) < inst.p:
+        best, best_score, best_taken = -1, math.inf, None
+        share = max(1e-9, uncovered() / (inst.p - len(chosen)))
+        for j in np.flatnonzero(inst.allowed):
+            if j in chosen:
                 continue
-            cost = float(inst.weighted[clients, j] @ (amounts / inst.loads[clients]))
-            score = (cost + inst.site_cost[j]) / amount
+            taken = take(j, min(inst.upper[j], share))
+            if taken is None:
+                continue
+            score = (taken[2] + inst.site_cost[j]) / taken[3]
             if score < best_score:
-                best, best_score = int(j), score
+                best, best_score, best_taken = int(j), score, taken
         if best < 0:
             break
         chosen.append(best)
-        clients, amounts = take(best, min(inst.upper[best], share))
-        remaining[clients] -= amounts
+        cover(*best_taken[:2])
     if len(chosen) < inst.p:
         rest = [int(j) for j in np.flatnonzero(inst.allowed) if j not in chosen]
         chosen += rest[: inst.p - len(chosen)]
     return sorted(chosen)
-
-
-def _cover(inst: _Instance, clients, j, covered, share=math.inf) -> None:
-    clients = clients[~covered[clients]]
-    take = np.cumsum(inst.loads[clients]) <= min(inst.upper[j], share) + 1e-9
-    covered[clients[take]] = True
 
 
 def _neighbours(inst: _Instance, sites: list[int], count: int) -> dict[int, list[int]]:
