@@ -364,3 +364,37 @@ def test_aggregation_groups_identical_clients_and_hands_them_back():
     # unequal loads are left alone (their x must stay integral)
     unequal = _Instance(costs, weights, 3, 50.0, None, None, None, (), (), None)
     assert unequal.aggregated() is unequal
+
+
+def test_a_split_row_s_column_is_kept_by_its_reduced_cost_per_client(monkeypatch):
+    """A row of d identical clients may send one of them along a column at rc / d.
+
+    From a poor incumbent (a random feasible site set, so the LP-to-incumbent gap
+    is wide) the restricted MIP once left out columns whose whole-row reduced
+    cost exceeded the gap, though one client along them cost less, and called
+    886.8 + 32.1 optimal (seed 186 of a search over such instances).
+    """
+    import siting.model.capacitated as capacitated
+
+    def poor(inst, start=None, deadline=None):
+        rng = np.random.default_rng(inst.n * 7 + inst.m)
+        while True:
+            sites = sorted(rng.choice(inst.m, inst.p, replace=False).tolist())
+            cost, assignment = inst.assign(sites)
+            if assignment is not None:
+                return cost, sites, assignment
+
+    monkeypatch.setattr(capacitated, "capacitated_heuristic", poor)
+    rng = np.random.default_rng(186)
+    points, m = int(rng.integers(4, 8)), int(rng.integers(5, 9))
+    xy, sites = rng.uniform(0, 100, (points, 2)), rng.uniform(0, 100, (m, 2))
+    costs = np.sqrt(((xy[:, None] - sites[None]) ** 2).sum(-1)).round(1)
+    costs = costs[np.repeat(np.arange(points), rng.integers(5, 30, points))]
+    n, p = len(costs), int(rng.integers(2, 4))
+    upper = math.ceil(rng.uniform(1.0, 1.2) * n / p)
+    result = solve_capacitated(costs, None, p, float(upper))
+    assert result.heuristic_objective > 1.5 * result.objective  # the poor start was used
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(assignment_milp(costs, np.ones(n), p, upper))
+    assert result.objective == pytest.approx(886.8)
+    check_clients(result, costs, np.ones(n), p, upper)

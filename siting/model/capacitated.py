@@ -48,7 +48,8 @@ objective ``d w c``, load ``d l``, and ``x`` a share that may split across sites
 the sites fixed the assignment is a transportation problem with integer
 supplies ``d``, so the assignment LPs, whose columns count clients, have an
 integral optimal vertex, and the whole clients are handed back to the original
-clients at the end. Pairs, LP columns and MIP columns count rows, not clients.
+clients at the end. In step 3 a row's column counts by its reduced cost per
+client, ``rc / d``: a better solution may send a single client of the row along it. Pairs, LP columns and MIP columns count rows, not clients.
 
 Everything is built from numpy / scipy.sparse arrays and handed to HiGHS with
 ``passModel`` / ``addCols`` / ``addRows``; nothing loops over n*m terms in Python.
@@ -1428,6 +1429,9 @@ def solve_capacitated(
 
     # 4. restricted MIPs over columns with reduced cost <= delta, delta growing to the gap
     scale = 1e-9 * max(1.0, abs(lp_bound))
+    # a column's reduced cost per client: a row of d identical clients may send just
+    # one of them along it (share 1 / d), which costs rc / d more than the LP bound
+    rc = rc / inst.multiplicity[:, None]
     eligible_rc = rc[inst.eligible]
     delta = (upper - lp_bound) if math.isfinite(upper) else float(np.max(eligible_rc))
     if (eligible_rc <= delta + scale).sum() > max_mip_columns:
@@ -1528,7 +1532,7 @@ def solve_capacitated(
         # the restricted optimum did not beat the omitted columns' bound: widen
         gap_now = upper - lp_bound
         delta = min(gap_now, max(2 * tried_delta, tried_delta + 1e-6 * max(1.0, abs(upper))))
-        if (rc[inst.eligible] <= delta + scale).sum() > 4 * max_mip_columns:
+        if (eligible_rc <= delta + scale).sum() > 4 * max_mip_columns:
             delta = float(
                 np.partition(eligible_rc, 4 * max_mip_columns - 1)[4 * max_mip_columns - 1]
             )
