@@ -16,7 +16,6 @@ from typing import ParamSpec, TypeVar
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
-import networkx as nx
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -405,17 +404,19 @@ def served_municipalities(run) -> pd.Series:
     return run.solution.office_by(organizers["municipality_id"])
 
 
-def region_graph(runs: list) -> nx.Graph:
-    """Offices as nodes, an edge where two offices' regions touch in any of the runs."""
-    graph = nx.Graph()
+def region_graph(runs: list) -> dict[str, set[str]]:
+    """Office -> the offices whose regions touch its region in any of the runs."""
+    touching: dict[str, set[str]] = {}
     for run in runs:
         served = served_municipalities(run)
-        graph.add_nodes_from(run.solution.offices)
+        for office in run.solution.offices:
+            touching.setdefault(office, set())
         for a, b in municipality_neighbours(run.atlas):
             office_a, office_b = served.get(a), served.get(b)
             if office_a is not None and office_b is not None and office_a != office_b:
-                graph.add_edge(office_a, office_b)
-    return graph
+                touching.setdefault(office_a, set()).add(office_b)
+                touching.setdefault(office_b, set()).add(office_a)
+    return touching
 
 
 def region_colours(runs: list) -> dict[str, str]:
@@ -431,11 +432,11 @@ def region_colours(runs: list) -> dict[str, str]:
     graph = region_graph(runs)
     points = pd.concat([run.candidates.geometry for run in runs])
     points = points[~points.index.duplicated()]
-    order = sorted(graph.nodes, key=lambda o: (-graph.degree(o), -points[o].y, o))
+    order = sorted(graph, key=lambda o: (-len(graph[o]), -points[o].y, o))
     chosen: dict[str, str] = {}
     used = dict.fromkeys(REGION_COLOURS, 0)
     for office in order:
-        near = [chosen[n] for n in graph.neighbors(office) if n in chosen]
+        near = [chosen[n] for n in sorted(graph[office]) if n in chosen]
 
         def distance(colour: str, near: list[str] = near) -> float:
             return min((colour_difference(colour, n) for n in near), default=np.inf)

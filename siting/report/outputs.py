@@ -23,6 +23,7 @@ from shapely.geometry import LineString
 
 from siting._io import check_out_dir, publish_run
 from siting.pipeline import Run
+from siting.report.background import render_in_background
 from siting.report.html import render_report
 from siting.report.labels import Labels
 from siting.report.maps import figure_bytes, plot_solution
@@ -173,39 +174,48 @@ def write_outputs(run: Run, out: str | Path, formats: list[str] | None = None) -
 
 
 def _write_files(run: Run, folder: Path, formats: list[str]) -> list[str]:
-    """Write the run's files into ``folder``; return their names."""
+    """Write the run's files into ``folder``; return their names.
+
+    The map's vector formats are drawn by a forked child (:mod:`.background`)
+    while this process draws the PNG and writes the tables.
+    """
     written = []
     forced = forced_references(run) if run.scenario.reference else None
-    if "csv" in formats:
-        offices = offices_table(run).reset_index()
-        offices = offices[["name", *[c for c in offices.columns if c != "name"]]]
-        write_csv(offices, folder / "offices.csv", index=False)
-        write_csv(assignments_table(run), folder / "assignments.csv")
-        written += ["offices.csv", "assignments.csv"]
-    if "xlsx" in formats:
-        write_workbook(run, folder / "results.xlsx", forced)
-        written.append("results.xlsx")
-    if "gpkg" in formats:
-        target = folder / "regions.gpkg"
-        for layer, frame in regions_layers(run).items():
-            frame.to_file(target, layer=layer, driver="GPKG")
-        written.append("regions.gpkg")
-    if {"png", "svg", "pdf", "html"} & set(formats):
-        fig, _ = plot_solution(run)
-        try:
-            png = figure_bytes(fig, "png", dpi=run.scenario.outputs.dpi)
-            for suffix in ("png", "svg", "pdf"):
-                if suffix in formats:
-                    data = png if suffix == "png" else figure_bytes(fig, suffix)
-                    (folder / f"map.{suffix}").write_bytes(data)
-                    written.append(f"map.{suffix}")
-        finally:
+    drawn = {"png", "svg", "pdf", "html"} & set(formats)
+    fig = plot_solution(run)[0] if drawn else None
+    vectors = [suffix for suffix in ("svg", "pdf") if suffix in formats]
+    try:
+        with render_in_background(fig, vectors, figure_bytes) as vector_maps:
+            if "csv" in formats:
+                offices = offices_table(run).reset_index()
+                offices = offices[["name", *[c for c in offices.columns if c != "name"]]]
+                write_csv(offices, folder / "offices.csv", index=False)
+                write_csv(assignments_table(run), folder / "assignments.csv")
+                written += ["offices.csv", "assignments.csv"]
+            if "xlsx" in formats:
+                write_workbook(run, folder / "results.xlsx", forced)
+                written.append("results.xlsx")
+            if "gpkg" in formats:
+                target = folder / "regions.gpkg"
+                for layer, frame in regions_layers(run).items():
+                    frame.to_file(target, layer=layer, driver="GPKG")
+                written.append("regions.gpkg")
+            if drawn:
+                png = figure_bytes(fig, "png", dpi=run.scenario.outputs.dpi)
+                maps = {"png": png} if "png" in formats else {}
+                maps |= vector_maps()
+                for suffix in ("png", "svg", "pdf"):
+                    if suffix in maps:
+                        (folder / f"map.{suffix}").write_bytes(maps[suffix])
+                        written.append(f"map.{suffix}")
+                if "html" in formats:
+                    (folder / "report.html").write_text(
+                        render_report(run, png, forced=forced), encoding="utf-8"
+                    )
+                    written.append("report.html")
+    finally:
+        if fig is not None:
             plt.close(fig)
-        if "html" in formats:
-            (folder / "report.html").write_text(
-                render_report(run, png, forced=forced), encoding="utf-8"
-            )
-            written.append("report.html")
     if "json" in formats:
         text = json.dumps(summary(run, forced), indent=2, ensure_ascii=False, default=_plain)
         (folder / "summary.json").write_text(text, encoding="utf-8")
