@@ -49,7 +49,8 @@ the sites fixed the assignment is a transportation problem with integer
 supplies ``d``, so the assignment LPs, whose columns count clients, have an
 integral optimal vertex, and the whole clients are handed back to the original
 clients at the end. In step 3 a row's column counts by its reduced cost per
-client, ``rc / d``: a better solution may send a single client of the row along it. Pairs, LP columns and MIP columns count rows, not clients.
+client, ``rc / d``: a better solution may send a single client of the row along
+it. Pairs, LP columns and MIP columns count rows, not clients.
 
 Everything is built from numpy / scipy.sparse arrays and handed to HiGHS with
 ``passModel`` / ``addCols`` / ``addRows``; nothing loops over n*m terms in Python.
