@@ -10,7 +10,10 @@ are drawn in the caller when their bytes are asked for, as before.
 
 The child only draws: it writes no file and logs nothing. An exception in it
 is sent back and raised in the parent, so a failure reads as it would
-without the child, and nothing is published.
+without the child, and nothing is published. The parent's other threads at
+that point are idle solver and BLAS workers; the child calls neither, so it
+takes no lock they might hold (Python 3.12+ still warns, with a
+DeprecationWarning hidden by default, whenever a process with threads forks).
 """
 
 from __future__ import annotations
