@@ -105,7 +105,12 @@ def sweden(args) -> None:
     print(columns_line())
     for capacity in args.capacity:
         result = solve_capacitated(
-            problem.minutes, problem.weights, args.p, capacity, time_limit_s=args.time_limit
+            problem.minutes,
+            problem.weights,
+            args.p,
+            capacity,
+            time_limit_s=args.time_limit,
+            site_regions=problem.site_county,  # the bound branches on offices per county
         )
         print(line("sweden", n, m, args.p, capacity, result), flush=True)
         print(

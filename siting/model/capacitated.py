@@ -40,6 +40,11 @@ built:
    found by the subgradient, run after the first search so that its Polyak
    steps aim at a good incumbent; for equal loads the Lagrangian dual equals
    the LP bound (its knapsacks are integral: the cheapest ``Q / l`` clients).
+   Given a region per site (``site_regions``, e.g. counties), the rest of the
+   time goes to a best-first branch and bound on how many sites each region
+   holds, each node bounded by the Lagrangian with its site choice kept within
+   those counts: the LP spreads fractional sites over many towns, and whole
+   counts per region are what it cannot fake.
 
 **Identical clients.** With equal loads, clients with the same weighted cost
 row and eligibility are one row of multiplicity ``d`` (``_Instance.aggregated``):
@@ -59,6 +64,7 @@ Everything is built from numpy / scipy.sparse arrays and handed to HiGHS with
 from __future__ import annotations
 
 import copy
+import heapq
 import logging
 import math
 import time
@@ -89,6 +95,8 @@ EAGER_VUB_COLUMNS = 40_000
 #: better than the Lagrangian's, every site still open to reduced-cost fixing, and no
 #: time left for the restricted MIP.
 LP_MAX_PAIRS = 100_000
+#: Subgradient rounds per node of the regional search (warm-started from the parent).
+REGIONAL_ITERATIONS = 300
 
 
 @dataclass(frozen=True)
@@ -884,7 +892,16 @@ def _knapsacks(inst: _Instance, reduced: NDArray[np.float64]) -> tuple[NDArray, 
     # fractional knapsack by cost per unit of load
     ratio = np.where(loads[:, None] > 0, negative / np.maximum(loads, 1e-300)[:, None], -np.inf)
     ratio[negative >= 0] = np.inf
-    order = np.argsort(ratio, axis=0, kind="stable")
+    # only the rows of negative value can be taken: sort just the most any site has
+    k = int((ratio < np.inf).sum(axis=0).max(initial=0))
+    if k == 0:
+        return np.zeros(m), np.zeros((n, m))
+    if k < n // 2:
+        part = np.argpartition(ratio, k - 1, axis=0)[:k]
+        inner = np.argsort(np.take_along_axis(ratio, part, axis=0), axis=0, kind="stable")
+        order = np.take_along_axis(part, inner, axis=0)
+    else:
+        order = np.argsort(ratio, axis=0, kind="stable")
     ranked_load = loads[order]
     ranked_value = np.take_along_axis(negative, order, axis=0)
     before = np.cumsum(ranked_load, axis=0) - ranked_load
@@ -898,6 +915,64 @@ def _knapsacks(inst: _Instance, reduced: NDArray[np.float64]) -> tuple[NDArray, 
     return (share * ranked_value).sum(axis=0), taken
 
 
+@dataclass
+class _Regions:
+    """Bounds on how many open sites each region holds: a node of the regional search."""
+
+    label: NDArray[np.int64]  # each site's region, 0..R-1
+    lo: NDArray[np.int64]  # per region, the fewest open sites
+    hi: NDArray[np.int64]  # per region, the most
+
+
+def _rank_in_region(label: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each position's rank among the earlier positions of the same label (0, 1, ...)."""
+    order = np.argsort(label, kind="stable")
+    ranked = label[order]
+    first = np.searchsorted(ranked, ranked, side="left")
+    rank = np.empty(len(label), dtype=np.int64)
+    rank[order] = np.arange(len(label)) - first
+    return rank
+
+
+def _choose(inst: _Instance, values: NDArray, regions: _Regions | None) -> NDArray | None:
+    """The ``p`` sites of least summed ``values``: the fixed ones, then the cheapest allowed.
+
+    With ``regions``, each region's count stays within ``[lo, hi]``: greedily, each
+    region's cheapest sites up to its ``lo``, then the cheapest of the rest that
+    still fit their region's ``hi`` (optimal: the feasible sets are the bases of
+    a generalised partition matroid). None when no choice meets the bounds.
+    """
+    fixed = np.asarray(inst.fixed, dtype=np.int64)
+    free = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), fixed))
+    need = inst.p - len(fixed)
+    order = free[np.argsort(values[free], kind="stable")]
+    if regions is None:
+        return np.concatenate([fixed, order[:need]])
+    count = np.bincount(regions.label[fixed], minlength=len(regions.lo))
+    label = regions.label[order]
+    must = _rank_in_region(label) < np.maximum(regions.lo - count, 0)[label]
+    count = count + np.bincount(label[must], minlength=len(regions.lo))
+    if must.sum() > need or (count < regions.lo).any() or (count > regions.hi).any():
+        return None
+    rest = order[~must]
+    fits = _rank_in_region(label[~must]) < (regions.hi - count)[label[~must]]
+    extra = rest[fits][: need - int(must.sum())]
+    if len(extra) < need - must.sum():
+        return None
+    return np.concatenate([fixed, order[must], extra])
+
+
+@dataclass
+class _Dual:
+    """What a subgradient run on the Lagrangian dual of the assignment rows found."""
+
+    bound: float  # the best bound (-inf: none; inf: the regions admit no site set)
+    values: NDArray | None  # per site, f_j + v_j at the best multipliers
+    site_sets: list[list[int]]  # the last distinct site sets at improving bounds, best last
+    multipliers: NDArray  # the best multipliers u
+    region_counts: NDArray | None  # sites per region, averaged over the last rounds
+
+
 def _lagrangian(
     inst: _Instance,
     upper: float,
@@ -905,31 +980,40 @@ def _lagrangian(
     iterations: int = 3000,
     patience: int = 30,
     keep: int = 6,
-):
+    *,
+    u: NDArray | None = None,
+    step: float = 2.0,
+    regions: _Regions | None = None,
+) -> _Dual:
     """Subgradient ascent on the Lagrangian dual of the assignment rows.
 
     Polyak steps towards ``upper``; the step halves after ``patience`` rounds
-    without a better bound. Returns the best bound, the per-site values
-    ``f_j + v_j`` at the best multipliers, and the last ``keep`` distinct site
-    sets chosen at improving bounds, best last (Lagrangian heuristic starts).
+    without a better bound. Starts from multipliers ``u`` (the second cheapest
+    cost of each row by default) and step ``step``; with ``regions`` the site
+    choice keeps each region's count within its bounds (a node of
+    :func:`_regional_search`), and the run also averages the regions' counts
+    over its last rounds (the branching hint).
     """
     weighted = np.where(inst.eligible, inst.weighted, np.inf)
-    u = np.sort(weighted, axis=1)[:, min(1, inst.m - 1)]
-    u = np.where(np.isfinite(u), u, weighted.min(axis=1))
-    free = np.flatnonzero(inst.allowed & ~np.isin(np.arange(inst.m), inst.fixed))
-    need = inst.p - len(inst.fixed)
-    best_bound, best_values, site_sets = -math.inf, None, []
-    step, stall = 2.0, 0
+    if u is None:
+        u = np.sort(weighted, axis=1)[:, min(1, inst.m - 1)]
+        u = np.where(np.isfinite(u), u, weighted.min(axis=1))
+    best_bound, best_values, best_u, site_sets = -math.inf, None, u, []
+    stall = 0
+    counts: list[NDArray] = []
     for _ in range(iterations):
         if deadline is not None and time.perf_counter() > deadline:
             break
         v, taken = _knapsacks(inst, weighted - u[:, None])
         values = inst.site_cost + v
-        chosen = np.concatenate([inst.fixed, free[np.argsort(values[free], kind="stable")[:need]]])
-        chosen = chosen.astype(np.int64)
+        chosen = _choose(inst, values, regions)
+        if chosen is None:
+            return _Dual(math.inf, None, [], u, None)
+        if regions is not None:
+            counts = [*counts[-49:], np.bincount(regions.label[chosen], minlength=len(regions.lo))]
         bound = float(u.sum() + values[chosen].sum())
         if bound > best_bound + 1e-9 * max(1.0, abs(bound)):
-            best_bound, best_values, stall = bound, values.copy(), 0
+            best_bound, best_values, best_u, stall = bound, values.copy(), u, 0
             sites = sorted(chosen.tolist())
             if sites in site_sets:
                 site_sets.remove(sites)
@@ -948,7 +1032,78 @@ def _lagrangian(
             break
         target = upper if math.isfinite(upper) else abs(bound) * 1.05 + 1.0
         u = u + step * max(target - bound, 1e-9 * max(1.0, abs(bound))) / norm * gradient
-    return best_bound, best_values, site_sets
+    region_counts = np.mean(counts, axis=0) if counts else None
+    return _Dual(best_bound, best_values, site_sets, best_u, region_counts)
+
+
+def _regional_search(
+    inst: _Instance, label: NDArray, root: _Dual, upper: float, deadline: float, iterations: int
+) -> tuple[float, int]:
+    """Raise the Lagrangian bound by branching on how many sites each region holds.
+
+    Best first: a node bounds each region's count of open sites; its bound is the
+    Lagrangian with the site choice kept within those counts (:func:`_choose`),
+    warm-started from its parent's multipliers, and never below its parent's.
+    The node with the least bound is split on the region whose averaged count
+    in its subgradient run is the most fractional (count <= k | count >= k + 1),
+    so the children's sets of solutions partition the parent's. Nodes bounded at
+    ``upper`` or more are dropped. Returns the least bound of the nodes still
+    open (``upper`` when none is: the incumbent is optimal) and the nodes solved.
+    """
+    label = np.asarray(label, dtype=np.int64)
+    size = int(label.max()) + 1
+    lo = np.zeros(size, dtype=np.int64)
+    hi = np.minimum(np.bincount(label[inst.allowed], minlength=size), inst.p)
+    tolerance = 1e-9 * max(1.0, abs(upper))
+    heap = [(root.bound, 0, lo, hi, root)]
+    leaves: list[float] = []  # nodes whose every count is fixed: not split further
+    nodes = 0
+    while heap and time.perf_counter() < deadline:
+        bound, _, lo, hi, dual = heapq.heappop(heap)
+        if bound >= upper - tolerance:
+            heap.append((bound, 0, lo, hi, dual))
+            break
+        counts = dual.region_counts
+        if counts is None:
+            counts = np.zeros(size)
+        fraction = np.abs(counts - np.round(counts))
+        score = np.where(hi > lo, fraction + 1e-3 * counts, -1.0)
+        region = int(np.argmax(score))
+        if score[region] < 0:
+            leaves.append(bound)
+            continue
+        split = math.floor(counts[region]) if fraction[region] > 1e-6 else round(counts[region]) - 1
+        split = min(max(split, int(lo[region])), int(hi[region]) - 1)
+        below, above = hi.copy(), lo.copy()
+        below[region], above[region] = split, split + 1
+        for child_lo, child_hi in ((lo, below), (above, hi)):
+            if child_lo.sum() > inst.p or child_hi.sum() < inst.p:
+                continue
+            child = _lagrangian(
+                inst,
+                upper,
+                deadline,
+                iterations=iterations,
+                patience=max(10, iterations // 25),
+                u=dual.multipliers.copy(),
+                step=0.5,
+                regions=_Regions(label, child_lo, child_hi),
+            )
+            nodes += 1
+            child_bound = max(child.bound, bound)
+            log.debug(
+                "regional node %d: region %d in [%d, %d], bound %.6g (parent %.6g)",
+                nodes,
+                region,
+                child_lo[region],
+                child_hi[region],
+                child.bound,
+                bound,
+            )
+            if child_bound < upper - tolerance:
+                heapq.heappush(heap, (child_bound, nodes, child_lo, child_hi, child))
+    least = min([b for b, *_ in heap] + leaves, default=upper)
+    return min(least, upper), nodes
 
 
 def _site_fixing(inst: _Instance, bound: float, values: NDArray, upper: float):
@@ -1218,6 +1373,7 @@ def solve_capacitated(
     start: list[int] | None = None,
     max_mip_columns: int = MAX_MIP_COLUMNS,
     threads: int = 1,
+    site_regions: NDArray[np.int64] | None = None,
 ) -> CapacitatedResult:
     """Solve a single-source capacitated p-median exactly, or to a proven gap.
 
@@ -1260,6 +1416,10 @@ def solve_capacitated(
         cut below the proven-safe threshold and the reported bound accounts for it.
     threads
         Threads HiGHS may use in the MIP.
+    site_regions
+        A region per site (integers from 0, e.g. its county). At scale the bound
+        is then raised by branching on how many sites each region holds
+        (:func:`_regional_search`); without it the bound is the Lagrangian's.
 
     Returns
     -------
@@ -1290,6 +1450,18 @@ def solve_capacitated(
         max_cost,
     ).aggregated()
     deadline = None if time_limit_s is None else started + time_limit_s
+    if site_regions is not None:
+        site_regions = np.asarray(site_regions)
+        if (
+            site_regions.shape != (inst.m,)
+            or not np.issubdtype(site_regions.dtype, np.integer)
+            or (site_regions < 0).any()
+        ):
+            raise DataError(
+                f"site_regions must be {inst.m} integers >= 0, one region per site",
+                source="capacitated p-median input",
+            )
+        site_regions = site_regions.astype(np.int64)
     timings: dict[str, float] = {}
     n, m = inst.n, inst.m  # n rows: clients, or groups of identical clients
 
@@ -1317,7 +1489,9 @@ def solve_capacitated(
         # search first: the subgradient's Polyak steps aim at the incumbent, and a
         # near-optimal one gives a better bound sooner than the heuristic's
         upper, best_sites, best_assignment = perturbed_search(
-            inst, (upper, best_sites, best_assignment), deadline=started + 0.3 * time_limit_s
+            inst,
+            (upper, best_sites, best_assignment),
+            deadline=started + (0.3 if site_regions is None else 0.15) * time_limit_s,
         )
         stage("search_s")
 
@@ -1359,7 +1533,16 @@ def solve_capacitated(
     effort = {"iterations": 20_000, "patience": 100} if at_scale else {}
     if at_scale:
         lagrangian_deadline = started + 0.65 * time_limit_s
-    lagrangian_bound, values, site_sets = _lagrangian(inst, upper, lagrangian_deadline, **effort)
+    regions = None
+    if site_regions is not None:  # the root also averages the regions' counts (branching)
+        size = int(site_regions.max()) + 1
+        regions = _Regions(
+            site_regions,
+            np.zeros(size, dtype=np.int64),
+            np.bincount(site_regions, minlength=size),
+        )
+    root = _lagrangian(inst, upper, lagrangian_deadline, **effort, regions=regions)
+    lagrangian_bound, values, site_sets = root.bound, root.values, root.site_sets
     lagrangian_sites = site_sets[-1] if site_sets else []
     if len(lagrangian_sites) == inst.p and tuple(lagrangian_sites) != tuple(best_sites):
         cost, assignment = inst.assign(lagrangian_sites, deadline=lagrangian_deadline)
@@ -1389,11 +1572,23 @@ def solve_capacitated(
         return result("optimal", best_sites, best_assignment, upper, upper)
 
     if at_scale and best_assignment is not None:
+        # with regions, the search gets a share and the rest goes to the regional search
+        search_deadline = deadline
+        if regions is not None:
+            search_deadline = min(deadline, time.perf_counter() + 0.05 * time_limit_s)
         upper, best_sites, best_assignment = perturbed_search(
-            inst, (upper, best_sites, best_assignment), deadline=deadline, starts=site_sets
+            inst, (upper, best_sites, best_assignment), deadline=search_deadline, starts=site_sets
         )
         stage("search_s")
-        bound = min(lagrangian_bound, upper)
+        bound = lagrangian_bound
+        if regions is not None:
+            bound, nodes = _regional_search(
+                inst, site_regions, root, upper, deadline, REGIONAL_ITERATIONS
+            )
+            bound = max(bound, lagrangian_bound)
+            log.info("regional search: bound %.6g after %d nodes", bound, nodes)
+            stage("regions_s")
+        bound = min(bound, upper)
         proven = upper - bound <= 1e-6 * max(1.0, abs(upper))
         return result(
             "optimal" if proven else "time_limit", best_sites, best_assignment, upper, bound

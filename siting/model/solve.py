@@ -335,6 +335,7 @@ def _solve_capacitated(
             loads=weights,
             mip_rel_gap=solver.mip_rel_gap,
             start=start,
+            site_regions=problem.site_county,  # at scale the bound branches on offices per county
             **band,
             **arguments,
         )
