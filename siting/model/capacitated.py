@@ -96,7 +96,7 @@ EAGER_VUB_COLUMNS = 40_000
 #: time left for the restricted MIP.
 LP_MAX_PAIRS = 100_000
 #: Subgradient rounds per node of the regional search (warm-started from the parent).
-REGIONAL_ITERATIONS = 300
+REGIONAL_ITERATIONS = 30
 
 
 @dataclass(frozen=True)
@@ -1046,22 +1046,24 @@ def _regional_search(
     warm-started from its parent's multipliers, and never below its parent's.
     The node with the least bound is split on the region whose averaged count
     in its subgradient run is the most fractional (count <= k | count >= k + 1),
-    so the children's sets of solutions partition the parent's. Nodes bounded at
-    ``upper`` or more are dropped. Returns the least bound of the nodes still
-    open (``upper`` when none is: the incumbent is optimal) and the nodes solved.
+    so the children's sets of solutions partition the parent's; a node with
+    every count fixed gets a subgradient run twice as long instead, up to 64
+    times ``iterations``. Nodes bounded at ``upper`` or more are dropped.
+    Returns the least bound of the nodes still open (``upper`` when none is:
+    the incumbent is optimal) and the nodes solved.
     """
     label = np.asarray(label, dtype=np.int64)
     size = int(label.max()) + 1
     lo = np.zeros(size, dtype=np.int64)
     hi = np.minimum(np.bincount(label[inst.allowed], minlength=size), inst.p)
     tolerance = 1e-9 * max(1.0, abs(upper))
-    heap = [(root.bound, 0, lo, hi, root)]
-    leaves: list[float] = []  # nodes whose every count is fixed: not split further
+    heap = [(root.bound, 0, lo, hi, root, iterations)]
+    leaves: list[float] = []  # nodes with every count fixed, their subgradient run out
     nodes = 0
     while heap and time.perf_counter() < deadline:
-        bound, _, lo, hi, dual = heapq.heappop(heap)
+        bound, _, lo, hi, dual, effort = heapq.heappop(heap)
         if bound >= upper - tolerance:
-            heap.append((bound, 0, lo, hi, dual))
+            heap.append((bound, 0, lo, hi, dual, effort))
             break
         counts = dual.region_counts
         if counts is None:
@@ -1069,8 +1071,24 @@ def _regional_search(
         fraction = np.abs(counts - np.round(counts))
         score = np.where(hi > lo, fraction + 1e-3 * counts, -1.0)
         region = int(np.argmax(score))
-        if score[region] < 0:
-            leaves.append(bound)
+        if score[region] < 0:  # nothing to split: a longer subgradient run, up to a limit
+            if effort >= 64 * iterations:
+                leaves.append(bound)
+                continue
+            longer = _lagrangian(
+                inst,
+                upper,
+                deadline,
+                iterations=2 * effort,
+                patience=max(10, effort // 12),
+                u=dual.multipliers.copy(),
+                step=0.5,
+                regions=_Regions(label, lo, hi),
+            )
+            nodes += 1
+            if max(longer.bound, bound) < upper - tolerance:
+                entry = (max(longer.bound, bound), nodes, lo, hi, longer, 2 * effort)
+                heapq.heappush(heap, entry)
             continue
         split = math.floor(counts[region]) if fraction[region] > 1e-6 else round(counts[region]) - 1
         split = min(max(split, int(lo[region])), int(hi[region]) - 1)
@@ -1101,7 +1119,8 @@ def _regional_search(
                 bound,
             )
             if child_bound < upper - tolerance:
-                heapq.heappush(heap, (child_bound, nodes, child_lo, child_hi, child))
+                entry = (child_bound, nodes, child_lo, child_hi, child, iterations)
+                heapq.heappush(heap, entry)
     least = min([b for b, *_ in heap] + leaves, default=upper)
     return min(least, upper), nodes
 
@@ -1491,7 +1510,7 @@ def solve_capacitated(
         upper, best_sites, best_assignment = perturbed_search(
             inst,
             (upper, best_sites, best_assignment),
-            deadline=started + (0.3 if site_regions is None else 0.15) * time_limit_s,
+            deadline=started + (0.3 if site_regions is None else 0.1) * time_limit_s,
         )
         stage("search_s")
 
@@ -1529,8 +1548,11 @@ def solve_capacitated(
     # 2. Lagrangian bound (knapsack per site); sites it prices out of any better
     # solution are closed in the LP and MIP below
     lagrangian_deadline = None if time_limit_s is None else started + 0.5 * time_limit_s
-    # at scale the bound is the Lagrangian's: more patience, closer to the LP bound
-    effort = {"iterations": 20_000, "patience": 100} if at_scale else {}
+    # at scale the bound is the Lagrangian's: more patience, closer to the LP bound (less
+    # with regions: the regional search goes on from its multipliers)
+    effort = (
+        {"iterations": 20_000, "patience": 100 if site_regions is None else 50} if at_scale else {}
+    )
     if at_scale:
         lagrangian_deadline = started + 0.65 * time_limit_s
     regions = None
