@@ -1594,10 +1594,13 @@ def solve_capacitated(
         return result("optimal", best_sites, best_assignment, upper, upper)
 
     if at_scale and best_assignment is not None:
+        # the last stage stops a little early, so that the answer is back within the limit
+        # (a search move or a node's rounds overrun their deadline by milliseconds)
+        finish = deadline - min(0.5, 0.01 * time_limit_s)
         # with regions, the search gets a share and the rest goes to the regional search
-        search_deadline = deadline
+        search_deadline = finish
         if regions is not None:
-            search_deadline = min(deadline, time.perf_counter() + 0.05 * time_limit_s)
+            search_deadline = min(finish, time.perf_counter() + 0.05 * time_limit_s)
         upper, best_sites, best_assignment = perturbed_search(
             inst, (upper, best_sites, best_assignment), deadline=search_deadline, starts=site_sets
         )
@@ -1605,7 +1608,7 @@ def solve_capacitated(
         bound = lagrangian_bound
         if regions is not None:
             bound, nodes = _regional_search(
-                inst, site_regions, root, upper, deadline, REGIONAL_ITERATIONS
+                inst, site_regions, root, upper, finish, REGIONAL_ITERATIONS
             )
             bound = max(bound, lagrangian_bound)
             log.info("regional search: bound %.6g after %d nodes", bound, nodes)
