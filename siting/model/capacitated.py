@@ -1057,6 +1057,19 @@ def _regional_search(
     lo = np.zeros(size, dtype=np.int64)
     hi = np.minimum(np.bincount(label[inst.allowed], minlength=size), inst.p)
     tolerance = 1e-9 * max(1.0, abs(upper))
+
+    def run(parent: _Dual, lo: NDArray, hi: NDArray, rounds: int, patience: int) -> _Dual:
+        return _lagrangian(
+            inst,
+            upper,
+            deadline,
+            iterations=rounds,
+            patience=max(10, patience),
+            u=parent.multipliers.copy(),
+            step=0.5,
+            regions=_Regions(label, lo, hi),
+        )
+
     heap = [(root.bound, 0, lo, hi, root, iterations)]
     leaves: list[float] = []  # nodes with every count fixed, their subgradient run out
     nodes = 0
@@ -1075,16 +1088,7 @@ def _regional_search(
             if effort >= 64 * iterations:
                 leaves.append(bound)
                 continue
-            longer = _lagrangian(
-                inst,
-                upper,
-                deadline,
-                iterations=2 * effort,
-                patience=max(10, effort // 12),
-                u=dual.multipliers.copy(),
-                step=0.5,
-                regions=_Regions(label, lo, hi),
-            )
+            longer = run(dual, lo, hi, 2 * effort, effort // 12)
             nodes += 1
             if max(longer.bound, bound) < upper - tolerance:
                 entry = (max(longer.bound, bound), nodes, lo, hi, longer, 2 * effort)
@@ -1097,16 +1101,7 @@ def _regional_search(
         for child_lo, child_hi in ((lo, below), (above, hi)):
             if child_lo.sum() > inst.p or child_hi.sum() < inst.p:
                 continue
-            child = _lagrangian(
-                inst,
-                upper,
-                deadline,
-                iterations=iterations,
-                patience=max(10, iterations // 25),
-                u=dual.multipliers.copy(),
-                step=0.5,
-                regions=_Regions(label, child_lo, child_hi),
-            )
+            child = run(dual, child_lo, child_hi, iterations, iterations // 25)
             nodes += 1
             child_bound = max(child.bound, bound)
             log.debug(
@@ -1607,10 +1602,10 @@ def solve_capacitated(
         stage("search_s")
         bound = lagrangian_bound
         if regions is not None:
+            # never below the root's: every node's bound is at least its parent's
             bound, nodes = _regional_search(
                 inst, site_regions, root, upper, finish, REGIONAL_ITERATIONS
             )
-            bound = max(bound, lagrangian_bound)
             log.info("regional search: bound %.6g after %d nodes", bound, nodes)
             stage("regions_s")
         bound = min(bound, upper)
